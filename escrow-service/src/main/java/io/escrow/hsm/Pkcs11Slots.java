@@ -1,0 +1,81 @@
+package io.escrow.hsm;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import sun.security.pkcs11.wrapper.PKCS11;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
+
+/**
+ * Finds a token's slot by its label. SunPKCS11 can only be configured with a slot number or
+ * index, so the lookup uses the JDK's own PKCS#11 wrapper (shared with SunPKCS11, which reuses
+ * the same initialised module). Needs
+ * {@code --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED}.
+ */
+final class Pkcs11Slots {
+    private Pkcs11Slots() {}
+
+    static PKCS11 module(String custodianId, Path library) {
+        if (!Files.isRegularFile(library)) {
+            throw new HsmException.MissingLibrary(custodianId, library.toString(), "does not exist");
+        }
+        if (!Files.isReadable(library)) {
+            throw new HsmException.MissingLibrary(custodianId, library.toString(), "is not readable");
+        }
+        try {
+            return PKCS11.getInstance(library.toString(), "C_GetFunctionList", null, false);
+        } catch (IllegalAccessError e) {
+            throw new IllegalStateException("start the JVM with "
+                    + "--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED", e);
+        } catch (Exception | UnsatisfiedLinkError e) {
+            throw new HsmException.MissingLibrary(custodianId, library.toString(), "cannot be loaded: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The slot holding the token labelled {@code label}. A slot whose token cannot be read (for
+     * example one removed while the library was loaded) is skipped, so one dead token never hides
+     * the others.
+     */
+    static long slotOf(String custodianId, Path library, String label) {
+        PKCS11 p11 = module(custodianId, library);
+        List<String> present = new ArrayList<>();
+        long[] slots;
+        try {
+            slots = p11.C_GetSlotList(true);
+        } catch (PKCS11Exception e) {
+            throw new HsmException(custodianId, "cannot list slots of " + library + ": " + e.getMessage(), e);
+        }
+        int unreadable = 0;
+        for (long slot : slots) {
+            String l;
+            try {
+                l = labelOf(p11, slot);
+            } catch (PKCS11Exception e) {
+                unreadable++;
+                continue;
+            }
+            if (l.equals(label)) {
+                return slot;
+            }
+            if (!l.isEmpty()) {
+                present.add(l);
+            }
+        }
+        if (unreadable > 0) {
+            present.add(unreadable + " unreadable slot(s)");
+        }
+        throw new HsmException.TokenNotFound(custodianId, label, library.toString(), present);
+    }
+
+    static String labelOf(PKCS11 p11, long slot) throws PKCS11Exception {
+        char[] raw = p11.C_GetTokenInfo(slot).label;
+        return new String(raw).strip();
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
