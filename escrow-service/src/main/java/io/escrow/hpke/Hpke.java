@@ -130,7 +130,7 @@ public final class Hpke {
     public byte[] openWithDhAndContextOrNull(byte[] dh, byte[] enc, byte[] recipientPublicKey,
                                               byte[] keyScheduleContext, byte[] aad, byte[] ciphertext) {
         byte[] sharedSecret = sharedSecretFromDh(dh, enc, recipientPublicKey);
-        HpkeContext ctx = keyScheduleFromContext(sharedSecret, keyScheduleContext);
+        HpkeContext ctx = keyScheduleFromContext(sharedSecret, keyScheduleContext, false);
         try {
             return ctx.openOrNull(aad, ciphertext);
         } finally {
@@ -152,15 +152,18 @@ public final class Hpke {
 
     /** The base-mode key schedule (RFC 9180 §5.1) with empty PSK: secret = LabeledExtract(shared_secret, "secret", psk). */
     public HpkeContext keySchedule(byte[] sharedSecret, byte[] info) {
-        return keyScheduleFromContext(sharedSecret, keyScheduleContext(info));
+        return keyScheduleFromContext(sharedSecret, keyScheduleContext(info), true);
     }
 
-    private HpkeContext keyScheduleFromContext(byte[] sharedSecret, byte[] context) {
+    /** The key schedule; the exporter secret is derived only when a caller may export. */
+    private HpkeContext keyScheduleFromContext(byte[] sharedSecret, byte[] context, boolean withExporter) {
         byte[] secret = LabeledHkdf.labeledExtract(suite.hpkeSuiteId(), sharedSecret, "secret", new byte[0]);
         try {
             byte[] key = LabeledHkdf.labeledExpand(suite.hpkeSuiteId(), secret, "key", context, suite.nk());
             byte[] baseNonce = LabeledHkdf.labeledExpand(suite.hpkeSuiteId(), secret, "base_nonce", context, HpkeSuite.NN);
-            byte[] exporter = LabeledHkdf.labeledExpand(suite.hpkeSuiteId(), secret, "exp", context, HpkeSuite.NH);
+            byte[] exporter = withExporter
+                    ? LabeledHkdf.labeledExpand(suite.hpkeSuiteId(), secret, "exp", context, HpkeSuite.NH)
+                    : new byte[0];
             return new HpkeContext(suite, key, baseNonce, exporter);
         } finally {
             Arrays.fill(secret, (byte) 0);

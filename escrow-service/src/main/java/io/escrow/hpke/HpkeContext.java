@@ -13,6 +13,15 @@ import javax.security.auth.Destroyable;
  * number advances after each seal or successful open, as RFC 9180 §5.2 requires.
  */
 public final class HpkeContext implements Destroyable {
+    /** Cipher.getInstance is a provider lookup; trial decryption would pay it per candidate. */
+    private static final ThreadLocal<Cipher> GCM = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is unavailable", e);
+        }
+    });
+
     private final HpkeSuite suite;
     private final byte[] key;
     private final byte[] baseNonce;
@@ -52,7 +61,7 @@ public final class HpkeContext implements Destroyable {
             throw new IllegalStateException("HPKE context was destroyed");
         }
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = GCM.get();
             cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce()));
             cipher.updateAAD(aad);
             return cipher.doFinal(input);

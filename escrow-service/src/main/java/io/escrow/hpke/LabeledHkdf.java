@@ -1,13 +1,25 @@
 package io.escrow.hpke;
 
 import java.nio.charset.StandardCharsets;
-import org.bouncycastle.crypto.digests.SHA256Digest;
-import org.bouncycastle.crypto.macs.HMac;
-import org.bouncycastle.crypto.params.KeyParameter;
+import java.security.GeneralSecurityException;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
-/** HKDF-SHA256 (RFC 5869) with RFC 9180's LabeledExtract and LabeledExpand. */
+/**
+ * HKDF-SHA256 (RFC 5869) with RFC 9180's LabeledExtract and LabeledExpand. Uses the JDK's
+ * HmacSHA256 (SHA-256 intrinsics) with one Mac per thread: threshold trial decryption runs
+ * several key schedules per record.
+ */
 final class LabeledHkdf {
     private static final byte[] VERSION = "HPKE-v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ZERO_SALT = new byte[HpkeSuite.NH];
+    private static final ThreadLocal<Mac> MAC = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance("HmacSHA256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is unavailable", e);
+        }
+    });
 
     private LabeledHkdf() {}
 
@@ -21,29 +33,33 @@ final class LabeledHkdf {
     }
 
     static byte[] extract(byte[] salt, byte[] ikm) {
-        HMac mac = new HMac(new SHA256Digest());
-        mac.init(new KeyParameter(salt.length == 0 ? new byte[HpkeSuite.NH] : salt));
-        mac.update(ikm, 0, ikm.length);
-        byte[] out = new byte[HpkeSuite.NH];
-        mac.doFinal(out, 0);
-        return out;
+        Mac mac = keyed(salt.length == 0 ? ZERO_SALT : salt);
+        return mac.doFinal(ikm);
+    }
+
+    private static Mac keyed(byte[] key) {
+        Mac mac = MAC.get();
+        try {
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot key HmacSHA256", e);
+        }
+        return mac;
     }
 
     static byte[] expand(byte[] prk, byte[] info, int length) {
         if (length > 255 * HpkeSuite.NH) {
             throw new IllegalArgumentException("HKDF-Expand length too large");
         }
-        HMac mac = new HMac(new SHA256Digest());
-        mac.init(new KeyParameter(prk));
+        Mac mac = keyed(prk);
         byte[] out = new byte[length];
         byte[] t = new byte[0];
         int off = 0;
         for (int counter = 1; off < length; counter++) {
-            mac.update(t, 0, t.length);
-            mac.update(info, 0, info.length);
+            mac.update(t);
+            mac.update(info);
             mac.update((byte) counter);
-            t = new byte[HpkeSuite.NH];
-            mac.doFinal(t, 0);
+            t = mac.doFinal();
             int n = Math.min(t.length, length - off);
             System.arraycopy(t, 0, out, off, n);
             off += n;

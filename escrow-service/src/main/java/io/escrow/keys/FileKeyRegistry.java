@@ -25,7 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FileKeyRegistry implements KeyRegistry {
     private static final String SUFFIX = ".json";
     private final Path dir;
+    /** Rescans are rate-limited: GetEscrowKey is called at deposit rates. */
+    private static final long RESCAN_NANOS = 1_000_000_000L;
     private final Map<String, KeyRecord> cache = new ConcurrentHashMap<>();
+    private volatile long lastScan;
 
     public FileKeyRegistry(Path dir) {
         this.dir = dir;
@@ -51,7 +54,7 @@ public final class FileKeyRegistry implements KeyRegistry {
     public Optional<KeyRecord> find(String keyId) {
         KeyRecord r = cache.get(keyId);
         if (r == null) {
-            rescan();
+            rescanIfStale();
             r = cache.get(keyId);
         }
         return Optional.ofNullable(r);
@@ -59,7 +62,7 @@ public final class FileKeyRegistry implements KeyRegistry {
 
     @Override
     public Optional<KeyRecord> current() {
-        rescan();
+        rescanIfStale();
         return cache.values().stream()
                 .max(Comparator.comparing(KeyRecord::createdAt).thenComparing(KeyRecord::keyId));
     }
@@ -92,7 +95,14 @@ public final class FileKeyRegistry implements KeyRegistry {
         cache.put(record.keyId(), record);
     }
 
-    private void rescan() {
+    private void rescanIfStale() {
+        if (System.nanoTime() - lastScan > RESCAN_NANOS) {
+            rescan();
+        }
+    }
+
+    private synchronized void rescan() {
+        lastScan = System.nanoTime();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
             for (Path f : files) {
                 String name = f.getFileName().toString();

@@ -151,9 +151,9 @@ public final class ThresholdDecryptor {
                            byte[] aad, byte[] ciphertext) {
         BigInteger[] c = coefficients(key, subset);
         List<ECPoint> sums = new ArrayList<>(1 << (subset.size() - 1));
-        sums.add(subset.get(0).lifted().multiply(c[0].abs()));
+        sums.add(smallMultiple(subset.get(0).lifted(), c[0].abs()));
         for (int k = 1; k < subset.size(); k++) {
-            ECPoint term = subset.get(k).lifted().multiply(c[k].abs());
+            ECPoint term = smallMultiple(subset.get(k).lifted(), c[k].abs());
             int size = sums.size();
             for (int i = 0; i < size; i++) {
                 ECPoint s = sums.get(i);
@@ -175,6 +175,20 @@ public final class ThresholdDecryptor {
             }
         }
         return null;
+    }
+
+    /**
+     * c·P for the short Lagrange integers (about log2((n-1)!·n^(t-1)) bits) by plain
+     * double-and-add in projective coordinates: a general multiplier's window precomputation and
+     * normalisation would cost more than the multiplication itself. Not constant-time in c, which
+     * is public (it depends only on which custodians answered).
+     */
+    static ECPoint smallMultiple(ECPoint p, BigInteger c) {
+        ECPoint acc = p;
+        for (int bit = c.bitLength() - 2; bit >= 0; bit--) {
+            acc = c.testBit(bit) ? acc.twicePlus(p) : acc.twice();
+        }
+        return acc;
     }
 
     private BigInteger[] coefficients(KeyRecord key, List<Partial> subset) {

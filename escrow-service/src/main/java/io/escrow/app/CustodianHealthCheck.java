@@ -1,0 +1,57 @@
+package io.escrow.app;
+
+import io.escrow.hsm.CustodianTokens;
+import io.escrow.keys.KeyRegistry;
+import io.escrow.threshold.KeyRecord;
+import io.escrow.threshold.P256;
+import io.escrow.threshold.ShareToken;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Arrays;
+import java.util.Optional;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+/**
+ * Readiness: each custodian token must answer x(s_i·G) equal to its recorded public share, which
+ * proves it is reachable, logged in, and holds the right share. Ready when at least t pass.
+ */
+@Readiness
+@ApplicationScoped
+public class CustodianHealthCheck implements HealthCheck {
+    @Inject
+    CustodianTokens tokens;
+
+    @Inject
+    KeyRegistry registry;
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("custodian-tokens");
+        Optional<KeyRecord> key = registry.current();
+        if (key.isEmpty()) {
+            return b.down().withData("problem", "no escrow key yet; run escrowctl ceremony").build();
+        }
+        KeyRecord k = key.get();
+        int healthy = 0;
+        for (ShareToken token : tokens.available()) {
+            var share = k.shareOf(token.custodianId());
+            if (share.isEmpty()) {
+                continue;
+            }
+            try {
+                boolean ok = Arrays.equals(token.deriveX(k.keyId(), P256.G), P256.xBytes(share.get().publicShare()));
+                b.withData(token.custodianId(), ok ? "UP" : "DOWN: token holds the wrong share");
+                healthy += ok ? 1 : 0;
+            } catch (RuntimeException e) {
+                tokens.markFailed(token.custodianId(), e.getMessage());
+                b.withData(token.custodianId(), "DOWN: " + e.getMessage());
+            }
+        }
+        tokens.unavailable().forEach(f -> b.withData(f.custodianId(), "DOWN: " + f.problem()));
+        b.withData("key_id", k.keyId()).withData("threshold", k.threshold()).withData("healthy", healthy);
+        return b.status(healthy >= k.threshold()).build();
+    }
+}

@@ -1,0 +1,42 @@
+package io.escrow.app;
+
+import io.escrow.config.EscrowSettings;
+import io.escrow.hsm.CustodianTokens;
+import io.escrow.keys.ConfiguredCeremony;
+import io.escrow.keys.KeyRegistry;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.bouncycastle.util.encoders.Hex;
+import org.jboss.logging.Logger;
+
+/**
+ * On start: warn loudly about development mode, run the first key ceremony in the embedded
+ * default, and say which key deposits should use.
+ */
+@ApplicationScoped
+public class StartupChecks {
+    private static final Logger LOG = Logger.getLogger(StartupChecks.class);
+
+    void onStart(@Observes StartupEvent event, EscrowSettings settings, CustodianTokens tokens, KeyRegistry registry) {
+        if (settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
+            LOG.warn("""
+
+                    ************************************************************************
+                    *  DEVELOPMENT MODE: embedded SoftHSM tokens under %s
+                    *  This process holds every custodian PIN, so the operator alone could
+                    *  decrypt. Never use this mode for real data; configure
+                    *  escrow.hsm.mode=pkcs11 with real HSMs for production.
+                    ************************************************************************"""
+                    .formatted(settings.hsmDir()));
+            ConfiguredCeremony.runIfNoKey(settings, tokens, registry, m -> LOG.info("ceremony: " + m))
+                    .ifPresent(k -> LOG.infof("first start: created escrow key %s (%d of %d)", k.keyId(),
+                            k.threshold(), k.parameters().custodians()));
+        }
+        registry.current().ifPresentOrElse(
+                k -> LOG.infof("current escrow key %s (%d of %d): %s", k.keyId(), k.threshold(),
+                        k.parameters().custodians(), Hex.toHexString(k.publicKeyBytes())),
+                () -> LOG.warn("no escrow key exists yet: run 'escrowctl ceremony' against the configured tokens"));
+        tokens.unavailable().forEach(f -> LOG.warnf("custodian %s is unavailable: %s", f.custodianId(), f.problem()));
+    }
+}

@@ -1,0 +1,30 @@
+package io.escrow.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** escrowctl: the operator's command line. {@code serve} runs the service itself. */
+@Command(name = "escrowctl", mixinStandardHelpOptions = true, version = "escrowctl 0.1",
+        description = {"Operate the lawful-access key escrow service.",
+                "Configuration comes from the same keys as the service (escrow.*, or ESCROW_* environment variables)."},
+        subcommands = {ServeCommand.class, CeremonyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class EscrowCtl implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Runs a command line and returns its exit code; typed errors print as one line, without a stack trace. */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new EscrowCtl());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("escrowctl: " + (e instanceof io.escrow.error.EscrowException || e instanceof IllegalStateException
+                    || e instanceof java.io.UncheckedIOException ? e.getMessage() : e.toString()));
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}
