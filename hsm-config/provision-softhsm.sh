@@ -30,7 +30,8 @@ done
 [[ -n "$dir" ]] || die "--dir is required"
 [[ "$custodians" =~ ^[0-9]+$ && "$custodians" -le 16 ]] || die "--custodians must be 0..16, got '$custodians'"
 
-if ! command -v softhsm2-util >/dev/null 2>&1; then
+softhsm2_util="${SOFTHSM2_UTIL:-softhsm2-util}"
+if ! command -v "$softhsm2_util" >/dev/null 2>&1; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "provision-softhsm: softhsm2 is missing; installing softhsm2 and opensc with apt-get" >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y softhsm2 opensc >&2 \
@@ -65,7 +66,7 @@ for ((i = 1; i <= custodians; i++)); do labels+=("custodian-$i"); done
 labels+=("${extra[@]+"${extra[@]}"}")
 [[ "$audit" == 1 ]] && labels+=("audit")
 
-existing="$(softhsm2-util --show-slots 2>/dev/null | sed -n 's/^[[:space:]]*Label:[[:space:]]*//p' | sed 's/[[:space:]]*$//')"
+existing="$("$softhsm2_util" --show-slots 2>/dev/null | sed -n 's/^[[:space:]]*Label:[[:space:]]*//p' | sed 's/[[:space:]]*$//')"
 new_pin() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 
 created=0
@@ -79,7 +80,7 @@ for label in "${labels[@]}"; do
   [[ ! -e "$pin_file" ]] || die "PIN file $pin_file exists but token '$label' is gone; delete the PIN file to create a fresh, empty token"
   new_pin > "$pin_file.tmp"; new_pin > "$so_file.tmp"
   chmod 600 "$pin_file.tmp" "$so_file.tmp"
-  softhsm2-util --init-token --free --label "$label" \
+  "$softhsm2_util" --init-token --free --label "$label" \
     --pin "$(cat "$pin_file.tmp")" --so-pin "$(cat "$so_file.tmp")" >/dev/null
   mv "$pin_file.tmp" "$pin_file"; mv "$so_file.tmp" "$so_file"
   echo "provision-softhsm: created token '$label'" >&2
