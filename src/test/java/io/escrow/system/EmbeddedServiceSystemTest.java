@@ -1,0 +1,158 @@
+package io.escrow.system;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The packaged service on its embedded defaults, driven from outside: the launcher, gRPC, HTTP
+ * and escrowctl, against a fresh data directory.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EmbeddedServiceSystemTest {
+    private static Path dataDir;
+    private static ServiceProcess service;
+    private static ManagedChannel channel;
+    private static EscrowServiceGrpc.EscrowServiceBlockingStub escrow;
+    private static String firstKeyId;
+    private static byte[] firstPublicKey;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dataDir = Files.createTempDirectory("escrow-system-");
+        service = ServiceProcess.start(dataDir, dataDir.resolve("service-1.log"));
+        connect();
+    }
+
+    private static void connect() {
+        channel = ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
+        escrow = EscrowServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        if (service != null) {
+            service.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void firstStart_runsCeremony_andServesTheRecordedKey() throws Exception {
+        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        firstKeyId = key.getKeyId();
+        firstPublicKey = key.getPublicKey().toByteArray();
+        assertTrue(firstKeyId.matches("ek-\\d{4}-01"), firstKeyId);
+        assertEquals(2, key.getThreshold());
+        assertEquals(3, key.getCustodianCount());
+        assertEquals(0x0002, key.getAeadId());
+        var record = new ObjectMapper().readTree(dataDir.resolve("keys").resolve(firstKeyId + ".json").toFile());
+        assertArrayEquals(HexFormat.of().parseHex(record.get("public_key").asText()), firstPublicKey);
+        assertEquals(3, record.get("shares").size());
+        for (var share : record.get("shares")) {
+            assertFalse(share.get("public_share").asText().equals(record.get("public_key").asText()));
+        }
+        for (String token : new String[] {"custodian-1", "custodian-2", "custodian-3", "audit"}) {
+            Path pin = dataDir.resolve("hsm/pins/" + token + ".pin");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pin)));
+        }
+        String log = service.logText();
+        assertTrue(log.contains("DEVELOPMENT MODE"), "the embedded mode must warn loudly");
+        assertTrue(log.contains("first start: created escrow key " + firstKeyId), log);
+        for (String token : new String[] {"custodian-1", "custodian-2", "custodian-3"}) {
+            assertFalse(log.contains(Files.readString(dataDir.resolve("hsm/pins/" + token + ".pin")).strip()),
+                    "a PIN appeared in the log");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void unknownKeyId_isNotFound() {
+        var e = assertThrows(StatusRuntimeException.class,
+                () -> escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId("ek-1990-01").build()));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    }
+
+    @Test
+    @Order(3)
+    void escrowctlCeremony_withoutKeyId_whenKeysExist_refuses() throws Exception {
+        var r = ServiceProcess.escrowctl(dataDir, "ceremony");
+        assertEquals(2, r.exit(), r.output());
+        assertTrue(r.output().contains("pass --key-id NEW_ID to rotate"), r.output());
+    }
+
+    @Test
+    @Order(4)
+    void escrowctlCeremony_rotatesWhileTheServiceRuns_andOldKeyStays() throws Exception {
+        var r = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", "ek-system-rotated");
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("verified in all 3 tokens"), r.output());
+        EscrowKey rotated = escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId("ek-system-rotated").build());
+        assertFalse(java.util.Arrays.equals(firstPublicKey, rotated.getPublicKey().toByteArray()));
+        // The current key follows within the registry's one-second rescan interval.
+        String current = "";
+        for (int i = 0; i < 40 && !current.equals("ek-system-rotated"); i++) {
+            Thread.sleep(100);
+            current = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId();
+        }
+        assertEquals("ek-system-rotated", current);
+        assertArrayEquals(firstPublicKey,
+                escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
+        var again = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", "ek-system-rotated");
+        assertEquals(1, again.exit(), again.output());
+        assertTrue(again.output().contains("already"), again.output());
+    }
+
+    @Test
+    @Order(5)
+    void escrowctlHelp_listsCommands_andBadThresholdFailsClearly() throws Exception {
+        var help = ServiceProcess.escrowctl(dataDir, "--help");
+        assertEquals(0, help.exit(), help.output());
+        for (String cmd : new String[] {"serve", "ceremony", "bench"}) {
+            assertTrue(help.output().contains(cmd), help.output());
+        }
+        var bad = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", "ek-x", "--threshold", "5");
+        assertEquals(1, bad.exit(), bad.output());
+        assertTrue(bad.output().contains("t=5 is greater than the custodian count n=3"), bad.output());
+        assertFalse(bad.output().contains("at io.escrow"), "no stack trace: " + bad.output());
+    }
+
+    @Test
+    @Order(6)
+    void restart_keepsKeys_andRunsNoSecondCeremony() throws Exception {
+        stop();
+        service = ServiceProcess.start(dataDir, dataDir.resolve("service-2.log"));
+        connect();
+        assertArrayEquals(firstPublicKey,
+                escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
+        assertEquals("ek-system-rotated", escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId());
+        String log = service.logText();
+        assertFalse(log.contains("first start"), log);
+        assertTrue(log.contains("(0 new)"), "provisioning must change nothing on restart: " + log);
+    }
+}
