@@ -5,6 +5,16 @@ set -euo pipefail
 data_dir="${1:?usage: provision-test-tokens.sh DATA_DIR}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 provision="$here/../../../hsm-config/provision-softhsm.sh"
+# One test reads token objects back with pkcs11-tool (Debian package opensc).
+if ! command -v pkcs11-tool >/dev/null 2>&1; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y opensc >&2 \
+      || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y opensc >&2; }
+  else
+    echo "provision-test-tokens: pkcs11-tool is missing; run: sudo apt-get install -y softhsm2 opensc" >&2
+    exit 3
+  fi
+fi
 rm -rf "$data_dir"
 mkdir -p "$data_dir"
 # The embedded service under @QuarkusTest: custodian-1..3 and audit.

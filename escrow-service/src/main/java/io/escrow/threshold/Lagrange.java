@@ -11,16 +11,8 @@ public final class Lagrange {
         checkIndices(indices);
         BigInteger[] out = new BigInteger[indices.length];
         for (int k = 0; k < indices.length; k++) {
-            BigInteger num = BigInteger.ONE;
-            BigInteger den = BigInteger.ONE;
-            for (int m = 0; m < indices.length; m++) {
-                if (m == k) {
-                    continue;
-                }
-                num = num.multiply(BigInteger.valueOf(indices[m]));
-                den = den.multiply(BigInteger.valueOf(indices[m] - indices[k]));
-            }
-            out[k] = num.mod(P256.ORDER).multiply(den.mod(P256.ORDER).modInverse(P256.ORDER)).mod(P256.ORDER);
+            BigInteger[] nd = numeratorAndDenominator(indices, k);
+            out[k] = nd[0].mod(P256.ORDER).multiply(nd[1].mod(P256.ORDER).modInverse(P256.ORDER)).mod(P256.ORDER);
         }
         return out;
     }
@@ -34,22 +26,27 @@ public final class Lagrange {
         checkIndices(indices);
         BigInteger[] out = new BigInteger[indices.length];
         for (int k = 0; k < indices.length; k++) {
-            BigInteger num = scale;
-            BigInteger den = BigInteger.ONE;
-            for (int m = 0; m < indices.length; m++) {
-                if (m == k) {
-                    continue;
-                }
-                num = num.multiply(BigInteger.valueOf(indices[m]));
-                den = den.multiply(BigInteger.valueOf(indices[m] - indices[k]));
-            }
-            BigInteger[] qr = num.divideAndRemainder(den);
+            BigInteger[] nd = numeratorAndDenominator(indices, k);
+            BigInteger[] qr = scale.multiply(nd[0]).divideAndRemainder(nd[1]);
             if (qr[1].signum() != 0) {
                 throw new IllegalArgumentException("scale " + scale + " does not clear the Lagrange denominators");
             }
             out[k] = qr[0];
         }
         return out;
+    }
+
+    /** {Π_{j≠i} j, Π_{j≠i} (j - i)} for i = indices[k], as exact integers. */
+    private static BigInteger[] numeratorAndDenominator(int[] indices, int k) {
+        BigInteger num = BigInteger.ONE;
+        BigInteger den = BigInteger.ONE;
+        for (int m = 0; m < indices.length; m++) {
+            if (m != k) {
+                num = num.multiply(BigInteger.valueOf(indices[m]));
+                den = den.multiply(BigInteger.valueOf(indices[m] - indices[k]));
+            }
+        }
+        return new BigInteger[] {num, den};
     }
 
     private static void checkIndices(int[] indices) {
