@@ -90,6 +90,41 @@ class EmbeddedServiceSystemTest {
         }
     }
 
+    private static final java.util.List<io.escrow.proto.v1.DepositRequest> DEPOSITED = new java.util.ArrayList<>();
+    private static final java.util.List<io.escrow.proto.v1.DepositReceipt> RECEIPTS = new java.util.ArrayList<>();
+
+    /** Sealed with Bouncy Castle's HPKE, independently of the service's code. */
+    static io.escrow.proto.v1.DepositRequest sealed(EscrowKey key, String id) throws Exception {
+        var bc = new org.bouncycastle.crypto.hpke.HPKE(org.bouncycastle.crypto.hpke.HPKE.mode_base,
+                org.bouncycastle.crypto.hpke.HPKE.kem_P256_SHA256, org.bouncycastle.crypto.hpke.HPKE.kdf_HKDF_SHA256,
+                org.bouncycastle.crypto.hpke.HPKE.aead_AES_GCM256);
+        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] aad = ("carol@example.org\n1700000000\n1700003600").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] sessionKey = new byte[32];
+        new java.security.SecureRandom().nextBytes(sessionKey);
+        byte[][] out = bc.seal(bc.deserializePublicKey(key.getPublicKey().toByteArray()), info, aad, sessionKey, null, null, null);
+        byte[] enc = out[0].length == 65 ? out[0] : out[1];
+        byte[] ct = out[0].length == 65 ? out[1] : out[0];
+        return io.escrow.proto.v1.DepositRequest.newBuilder().setProviderRecordId(id).setSubjectId("carol@example.org")
+                .setKeyId(key.getKeyId())
+                .setCoversFrom(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_700_000_000L))
+                .setCoversUntil(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_700_003_600L))
+                .setEnc(com.google.protobuf.ByteString.copyFrom(enc))
+                .setCiphertext(com.google.protobuf.ByteString.copyFrom(ct)).build();
+    }
+
+    @Test
+    @Order(2)
+    void deposits_areAcknowledged() throws Exception {
+        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        for (int i = 0; i < 20; i++) {
+            var req = sealed(key, "sys-before-restart-" + i);
+            DEPOSITED.add(req);
+            RECEIPTS.add(escrow.deposit(req));
+        }
+        assertEquals(20, RECEIPTS.stream().map(r -> r.getAuditIndex()).distinct().count());
+    }
+
     @Test
     @Order(2)
     void unknownKeyId_isNotFound() {
@@ -144,6 +179,56 @@ class EmbeddedServiceSystemTest {
 
     @Test
     @Order(6)
+    void killDashNine_ofServiceAndDatabase_losesNoAcknowledgedDeposit() throws Exception {
+        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        // Many concurrent deposits in flight; kill everything while they are being committed.
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        var acknowledged = new java.util.concurrent.ConcurrentHashMap<io.escrow.proto.v1.DepositRequest, io.escrow.proto.v1.DepositReceipt>();
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var counter = new java.util.concurrent.atomic.AtomicInteger();
+        for (int t = 0; t < 16; t++) {
+            pool.submit(() -> {
+                while (!stop.get()) {
+                    try {
+                        var req = sealed(key, "sys-crash-" + counter.incrementAndGet());
+                        acknowledged.put(req, escrow.deposit(req));
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+        }
+        while (acknowledged.size() < 300) {
+            Thread.sleep(20);
+        }
+        service.killHard();
+        stop.set(true);
+        pool.shutdown();
+        pool.awaitTermination(30, TimeUnit.SECONDS);
+        channel.shutdownNow();
+        service = ServiceProcess.start(dataDir, dataDir.resolve("service-after-kill.log"));
+        connect();
+        for (var e : acknowledged.entrySet()) {
+            assertEquals(e.getValue(), escrow.deposit(e.getKey()), "an acknowledged deposit was lost or changed");
+        }
+        for (int i = 0; i < DEPOSITED.size(); i++) {
+            assertEquals(RECEIPTS.get(i), escrow.deposit(DEPOSITED.get(i)));
+        }
+    }
+
+    @Test
+    @Order(7)
+    void killDashNine_ofServiceOnly_restartsDespiteTheOrphanedDatabase() throws Exception {
+        service.killJvmOnly();
+        channel.shutdownNow();
+        service = ServiceProcess.start(dataDir, dataDir.resolve("service-after-jvm-kill.log"));
+        connect();
+        assertTrue(service.logText().contains("stopping the orphaned embedded PostgreSQL"), service.logText());
+        assertEquals(RECEIPTS.get(0), escrow.deposit(DEPOSITED.get(0)));
+    }
+
+    @Test
+    @Order(8)
     void restart_keepsKeys_andRunsNoSecondCeremony() throws Exception {
         stop();
         service = ServiceProcess.start(dataDir, dataDir.resolve("service-2.log"));
@@ -151,6 +236,9 @@ class EmbeddedServiceSystemTest {
         assertArrayEquals(firstPublicKey,
                 escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
         assertEquals("ek-system-rotated", escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId());
+        for (int i = 0; i < DEPOSITED.size(); i++) {
+            assertEquals(RECEIPTS.get(i), escrow.deposit(DEPOSITED.get(i)), "deposit " + i + " survives a restart");
+        }
         String log = service.logText();
         assertFalse(log.contains("first start"), log);
         assertTrue(log.contains("(0 new)"), "provisioning must change nothing on restart: " + log);

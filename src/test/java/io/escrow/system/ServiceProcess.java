@@ -90,6 +90,20 @@ final class ServiceProcess implements AutoCloseable {
         throw new AssertionError("service was not ready within " + timeout + ":\n" + logText());
     }
 
+    /** kill -9 of the service JVM only: its embedded PostgreSQL is left running as an orphan. */
+    void killJvmOnly() throws Exception {
+        process.destroyForcibly().waitFor();
+    }
+
+    /** kill -9 of the service JVM and of its embedded PostgreSQL: nothing gets to flush or shut down. */
+    void killHard() throws Exception {
+        process.destroyForcibly().waitFor();
+        Process pkill = new ProcessBuilder("pkill", "-9", "-f", "bin/postgres -D " + dataDir.resolve("postgres")).start();
+        pkill.waitFor();
+        // Let the kernel reap the orphaned postgres children before the next start takes the data directory.
+        Thread.sleep(500);
+    }
+
     @Override
     public void close() throws Exception {
         process.destroy();

@@ -1,6 +1,11 @@
 package io.escrow.app;
 
 import io.escrow.config.EscrowSettings;
+import io.escrow.deposit.DepositLog;
+import io.escrow.storage.Database;
+import io.escrow.storage.DatabaseSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.hsm.CustodianTokens;
 import io.escrow.hsm.SoftHsmProvisioner;
@@ -47,6 +52,27 @@ public class EscrowRuntime {
     @Singleton
     KeyRegistry keyRegistry(EscrowSettings settings) {
         return new FileKeyRegistry(settings.keyDir());
+    }
+
+    @Produces
+    @Singleton
+    Database database(EscrowSettings settings) {
+        return Database.open(DatabaseSettings.load(
+                key -> ConfigProvider.getConfig().getOptionalValue(key, String.class), settings.dataDir()), LOG::info);
+    }
+
+    void closeDatabase(@Disposes Database db) {
+        db.close();
+    }
+
+    @Produces
+    @Singleton
+    DepositLog depositLog(Database db, MeterRegistry meters) {
+        return new DepositLog(db, meters, Clock.systemUTC(), LOG::warn);
+    }
+
+    void closeDepositLog(@Disposes DepositLog log) {
+        log.close();
     }
 
     @Produces

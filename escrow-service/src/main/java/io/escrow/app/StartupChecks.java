@@ -1,6 +1,8 @@
 package io.escrow.app;
 
 import io.escrow.config.EscrowSettings;
+import io.escrow.deposit.DepositLog;
+import io.escrow.transport.TransportSettings;
 import io.escrow.hsm.CustodianTokens;
 import io.escrow.keys.ConfiguredCeremony;
 import io.escrow.keys.KeyRegistry;
@@ -11,14 +13,26 @@ import org.bouncycastle.util.encoders.Hex;
 import org.jboss.logging.Logger;
 
 /**
- * On start: warn loudly about development mode, run the first key ceremony in the embedded
- * default, and say which key deposits should use.
+ * On start: open the database and the deposit log (so that a bad configuration fails at once),
+ * warn loudly about development mode, run the first key ceremony in the embedded default, and say
+ * which key deposits should use.
  */
 @ApplicationScoped
 public class StartupChecks {
     private static final Logger LOG = Logger.getLogger(StartupChecks.class);
 
-    void onStart(@Observes StartupEvent event, EscrowSettings settings, CustodianTokens tokens, KeyRegistry registry) {
+    void onStart(@Observes StartupEvent event, EscrowSettings settings, CustodianTokens tokens, KeyRegistry registry,
+                 TransportSettings transport, DepositLog deposits) {
+        if (transport.developmentIdentity()) {
+            LOG.warn("""
+
+                    ************************************************************************
+                    *  DEVELOPMENT MODE: gRPC is PLAINTEXT and every caller is the fixed
+                    *  identity 'dev' holding every role (provider, agency, authority,
+                    *  overseer, operator, custodian). Configure quarkus.grpc.server.ssl.*
+                    *  with client-auth=REQUIRED and escrow.tls.client.* for production.
+                    ************************************************************************""");
+        }
         if (settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
             LOG.warn("""
 

@@ -1,30 +1,47 @@
 package io.escrow.transport;
 
+import com.google.protobuf.ByteString;
+import io.escrow.deposit.Deposit;
+import io.escrow.deposit.DepositLog;
+import io.escrow.deposit.InvalidDepositException;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.keys.NoEscrowKeyException;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.DepositRequest;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
 import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.escrow.threshold.KeyRecord;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
-import com.google.protobuf.ByteString;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 
 /**
- * EscrowService for messaging providers. Deposit and DepositStream arrive with the storage layer;
- * until then the generated base answers them with UNIMPLEMENTED.
+ * EscrowService for messaging providers. Deposits are validated on the calling thread, then
+ * completed asynchronously when the group commit that holds them is durable.
  */
 @GrpcService
-@Blocking
 public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Inject
     KeyRegistry keys;
 
+    /** A Provider, so that the gRPC server starting on the event loop does not open the database there. */
+    @Inject
+    jakarta.inject.Provider<DepositLog> deposits;
+
+    /** Malformed UTF-8 in a request string becomes INVALID_ARGUMENT naming the field, not UNKNOWN. */
     @Override
+    public ServerServiceDefinition bindService() {
+        return Utf8CheckingMarshaller.wrap(super.bindService());
+    }
+
+    @Override
+    @Blocking
     public void getEscrowKey(GetEscrowKeyRequest request, StreamObserver<EscrowKey> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
         KeyRecord key = request.getKeyId().isEmpty()
                 ? keys.current().orElseThrow(NoEscrowKeyException::new)
                 : keys.require(request.getKeyId());
@@ -38,5 +55,31 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
                 .setAeadId(HpkeSuite.P256_SHA256_AES256GCM.aeadId())
                 .build());
         response.onCompleted();
+    }
+
+    @Override
+    public void deposit(DepositRequest request, StreamObserver<DepositReceipt> response) {
+        Deposit deposit;
+        try {
+            deposit = DepositRequests.toDeposit(request, keys);
+        } catch (InvalidDepositException e) {
+            deposits.get().rejected(e.field());
+            throw e;
+        }
+        deposits.get().submit(CallerIdentity.current().name(), deposit).whenComplete((receipt, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                response.onError(GrpcErrorMapping.toStatus(cause));
+            } else {
+                response.onNext(DepositRequests.toProto(receipt));
+                response.onCompleted();
+            }
+        });
+    }
+
+    @Override
+    public StreamObserver<DepositRequest> depositStream(StreamObserver<DepositReceipt> response) {
+        return new DepositStreamHandler(response, deposits.get(), keys, CallerIdentity.current().name());
     }
 }

@@ -94,9 +94,10 @@ class EscrowGrpcServiceTest {
     }
 
     @Test
-    void deposit_isNotImplementedYet() {
+    void deposit_withEmptyRequest_isInvalidArgumentNamingTheFirstField() {
         var e = assertThrows(StatusRuntimeException.class, () -> escrow.deposit(DepositRequest.getDefaultInstance()));
-        assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("provider_record_id:"), e.getStatus().getDescription());
     }
 
     @Test

@@ -1,0 +1,69 @@
+package io.escrow.audit;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.List;
+
+/**
+ * Appends audit leaves inside the caller's transaction. {@link #lockHead} takes the row lock on
+ * audit_head, which every writer of every replica must take first: indexes are therefore
+ * gap-free and linear, and the leaf commits or rolls back together with the action it records.
+ */
+public final class AuditAppender {
+    private AuditAppender() {}
+
+    /** Locks the log head for this transaction and returns the next free index. */
+    public static long lockHead(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select next_index from audit_head where id = 1 for update");
+             ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw new SQLException("audit_head row is missing");
+            }
+            return rs.getLong(1);
+        }
+    }
+
+    /** Writes {@code entries} at firstIndex, firstIndex+1, ... and advances the head. */
+    public static void append(Connection c, long firstIndex, List<AuditEntry> entries) throws SQLException {
+        if (entries.isEmpty()) {
+            return;
+        }
+        int n = entries.size();
+        Long[] idx = new Long[n];
+        Timestamp[] at = new Timestamp[n];
+        String[] type = new String[n];
+        String[] actor = new String[n];
+        byte[][] leaf = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            AuditEntry e = entries.get(i);
+            idx[i] = firstIndex + i;
+            at[i] = Timestamp.from(e.time());
+            type[i] = e.type();
+            actor[i] = e.actor();
+            leaf[i] = e.encode();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "insert into audit_log (idx, logged_at, type, actor, leaf) "
+                        + "select * from unnest(?::bigint[], ?::timestamptz[], ?::text[], ?::text[], ?::bytea[])")) {
+            Array a1 = c.createArrayOf("bigint", idx);
+            Array a2 = c.createArrayOf("timestamptz", at);
+            Array a3 = c.createArrayOf("text", type);
+            Array a4 = c.createArrayOf("text", actor);
+            Array a5 = c.createArrayOf("bytea", leaf);
+            ps.setArray(1, a1);
+            ps.setArray(2, a2);
+            ps.setArray(3, a3);
+            ps.setArray(4, a4);
+            ps.setArray(5, a5);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("update audit_head set next_index = ? where id = 1")) {
+            ps.setLong(1, firstIndex + n);
+            ps.executeUpdate();
+        }
+    }
+}

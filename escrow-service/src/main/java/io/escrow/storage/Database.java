@@ -1,0 +1,180 @@
+package io.escrow.storage;
+
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.security.NamePrincipal;
+import io.agroal.api.security.SimplePassword;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The PostgreSQL connection pool, over an embedded server or an external one, migrated by Flyway
+ * with the same migrations either way. The embedded server runs with synchronous_commit and
+ * fsync on: a deposit is acknowledged only after its commit is on disk, so it survives kill -9
+ * of the service and of the database.
+ */
+public final class Database implements AutoCloseable {
+    private final EmbeddedPostgres embedded;
+    private final AgroalDataSource pool;
+    private final String description;
+
+    private Database(EmbeddedPostgres embedded, AgroalDataSource pool, String description) {
+        this.embedded = embedded;
+        this.pool = pool;
+        this.description = description;
+    }
+
+    public static Database open(DatabaseSettings settings, Consumer<String> log) {
+        EmbeddedPostgres embedded = null;
+        String url;
+        String user = settings.username();
+        String password = settings.password();
+        if (settings.embedded()) {
+            embedded = startEmbedded(settings, log);
+            url = embedded.getJdbcUrl("postgres", "postgres");
+            user = "postgres";
+            password = "";
+        } else {
+            url = settings.url().orElseThrow();
+        }
+        try {
+            AgroalDataSource pool = AgroalDataSource.from(pool(url, user, password, settings.poolSize()));
+            Flyway.configure(Database.class.getClassLoader())
+                    .dataSource(pool)
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
+            String description = settings.embedded() ? "embedded PostgreSQL in " + settings.embeddedDir() + " (port "
+                    + embedded.getPort() + ")" : redact(url);
+            log.accept("database ready: " + description);
+            return new Database(embedded, pool, description);
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(embedded);
+            throw new StorageUnavailableException("cannot open " + (settings.embedded() ? "the embedded database" : redact(url))
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static EmbeddedPostgres startEmbedded(DatabaseSettings settings, Consumer<String> log) {
+        stopOrphanedPostmaster(settings.embeddedDir(), log);
+        try {
+            log.accept("starting embedded PostgreSQL in " + settings.embeddedDir());
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
+                    .setDataDirectory(settings.embeddedDir())
+                    .setCleanDataDirectory(false)
+                    .setPGStartupWait(Duration.ofSeconds(60))
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("full_page_writes", "on")
+                    .setServerConfig("max_connections", "300");
+            if (settings.embeddedPort() != 0) {
+                b.setPort(settings.embeddedPort());
+            }
+            return b.start();
+        } catch (IOException | RuntimeException e) {
+            throw new StorageUnavailableException("the embedded PostgreSQL in " + settings.embeddedDir()
+                    + " did not start (is another escrow service using this data directory?): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * After kill -9 of the service, its embedded postmaster lives on as an orphan and keeps the
+     * data directory locked. A postmaster on this data directory whose parent is gone (or is not a
+     * JVM) is stopped; one owned by a live JVM means another service uses this directory.
+     */
+    static void stopOrphanedPostmaster(Path dataDir, Consumer<String> log) {
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+        } catch (IOException | RuntimeException e) {
+            return;
+        }
+        Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
+        if (postmaster.isEmpty() || !postmaster.get().info().commandLine().orElse("").contains(dataDir.toString())) {
+            return;
+        }
+        Optional<ProcessHandle> parent = postmaster.get().parent();
+        boolean owned = parent.isPresent() && parent.get().pid() != 1
+                && parent.get().info().command().orElse("").contains("java");
+        if (owned) {
+            throw new StorageUnavailableException("the embedded PostgreSQL in " + dataDir + " belongs to a running process (pid "
+                    + parent.get().pid() + "); is another escrow service using this data directory?", null);
+        }
+        log.accept("stopping the orphaned embedded PostgreSQL (pid " + pid + ") left by a previous run; it recovers from its WAL");
+        postmaster.get().destroy();
+        try {
+            postmaster.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            postmaster.get().destroyForcibly();
+        }
+    }
+
+    private static AgroalDataSourceConfigurationSupplier pool(String url, String user, String password, int size) {
+        return new AgroalDataSourceConfigurationSupplier()
+                .connectionPoolConfiguration(cp -> cp
+                        .maxSize(size)
+                        .minSize(1)
+                        .initialSize(1)
+                        .acquisitionTimeout(Duration.ofSeconds(10))
+                        .validationTimeout(Duration.ofSeconds(30))
+                        .connectionFactoryConfiguration(cf -> cf
+                                .jdbcUrl(url)
+                                .autoCommit(true)
+                                .principal(new NamePrincipal(user))
+                                .credential(new SimplePassword(password))));
+    }
+
+    public Connection connection() throws SQLException {
+        return pool.getConnection();
+    }
+
+    /** True when a trivial query succeeds within two seconds. */
+    public boolean ping() {
+        try (Connection c = connection()) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        closeQuietly(embedded);
+    }
+
+    private static void closeQuietly(EmbeddedPostgres pg) {
+        if (pg != null) {
+            try {
+                pg.close();
+            } catch (IOException ignored) {
+                // Shutting down; PostgreSQL recovers from its WAL on the next start anyway.
+            }
+        }
+    }
+
+    /** A JDBC URL without any password parameter, for logs and errors. */
+    static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^&]*", "$1***");
+    }
+}

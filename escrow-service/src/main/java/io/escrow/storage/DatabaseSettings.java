@@ -1,0 +1,56 @@
+package io.escrow.storage;
+
+import io.escrow.config.ConfigurationException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Where the data lives. Without {@code escrow.db.url} the service runs an embedded PostgreSQL in
+ * {@code <data-dir>/postgres}; with it, any PostgreSQL-compatible server.
+ *
+ * <pre>
+ * escrow.db.url            JDBC URL of an external server (unset: embedded)
+ * escrow.db.username       user name (external)
+ * escrow.db.password       password (external; e.g. ESCROW_DB_PASSWORD from a Secret)
+ * escrow.db.pool-size      connections per instance (default 16)
+ * escrow.db.embedded-port  port of the embedded server (default 0: any free port)
+ * </pre>
+ */
+public record DatabaseSettings(Optional<String> url, String username, String password, int poolSize,
+                               Path embeddedDir, int embeddedPort) {
+
+    public static DatabaseSettings load(Function<String, Optional<String>> get, Path dataDir) {
+        Optional<String> url = get.apply("escrow.db.url");
+        url.ifPresent(u -> {
+            if (!u.startsWith("jdbc:postgresql:")) {
+                throw new ConfigurationException("escrow.db.url must be a jdbc:postgresql: URL");
+            }
+        });
+        return new DatabaseSettings(url, get.apply("escrow.db.username").orElse("postgres"),
+                get.apply("escrow.db.password").orElse(""), intValue(get, "escrow.db.pool-size", 16, 2, 256),
+                dataDir.resolve("postgres"), intValue(get, "escrow.db.embedded-port", 0, 0, 65535));
+    }
+
+    public boolean embedded() {
+        return url.isEmpty();
+    }
+
+    private static int intValue(Function<String, Optional<String>> get, String key, int dflt, int min, int max) {
+        Optional<String> v = get.apply(key);
+        try {
+            int n = v.map(Integer::parseInt).orElse(dflt);
+            if (n < min || n > max) {
+                throw new ConfigurationException(key + " must be " + min + ".." + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ConfigurationException(key + " must be a whole number, got '" + v.get() + "'");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DatabaseSettings[" + (embedded() ? "embedded " + embeddedDir : url.get()) + ", pool " + poolSize + "]";
+    }
+}

@@ -1,0 +1,113 @@
+package io.escrow.transport;
+
+import io.escrow.deposit.Deposit;
+import io.escrow.deposit.DepositLog;
+import io.escrow.deposit.InvalidDepositException;
+import io.escrow.deposit.Receipt;
+import io.escrow.error.EscrowException;
+import io.escrow.keys.KeyRegistry;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.DepositRequest;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One DepositStream call: each request is validated and submitted at once, so a stream fills
+ * whole group-commit batches; receipts go back strictly in request order, each only after its
+ * deposit is committed. At most {@link #WINDOW} requests are in flight; flow control holds the
+ * client back beyond that. The first request that fails ends the stream with its status, naming
+ * the request's position; every receipt before it has been sent.
+ */
+final class DepositStreamHandler implements StreamObserver<DepositRequest> {
+    static final int WINDOW = 4096;
+
+    private final ServerCallStreamObserver<DepositReceipt> out;
+    private final DepositLog deposits;
+    private final KeyRegistry keys;
+    private final String provider;
+    private final Deque<CompletableFuture<Receipt>> inFlight = new ArrayDeque<>();
+    private long received;
+    private long sent;
+    private boolean halfClosed;
+    private boolean finished;
+
+    DepositStreamHandler(StreamObserver<DepositReceipt> out, DepositLog deposits, KeyRegistry keys, String provider) {
+        this.out = (ServerCallStreamObserver<DepositReceipt>) out;
+        this.deposits = deposits;
+        this.keys = keys;
+        this.provider = provider;
+        this.out.disableAutoRequest();
+        this.out.request(WINDOW);
+        this.out.setOnCancelHandler(() -> {
+            synchronized (this) {
+                finished = true;
+            }
+        });
+    }
+
+    @Override
+    public void onNext(DepositRequest request) {
+        long position;
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            position = received++;
+        }
+        CompletableFuture<Receipt> f;
+        try {
+            Deposit d = DepositRequests.toDeposit(request, keys);
+            f = deposits.submit(provider, d);
+        } catch (InvalidDepositException e) {
+            deposits.rejected(e.field());
+            f = CompletableFuture.failedFuture(e);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        synchronized (this) {
+            inFlight.addLast(f);
+        }
+        f.whenComplete((r, e) -> drain());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        synchronized (this) {
+            finished = true;
+        }
+    }
+
+    @Override
+    public void onCompleted() {
+        synchronized (this) {
+            halfClosed = true;
+        }
+        drain();
+    }
+
+    /** Sends every completed receipt at the head of the queue, in order. */
+    private synchronized void drain() {
+        while (!finished && !inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
+            CompletableFuture<Receipt> head = inFlight.pollFirst();
+            try {
+                out.onNext(DepositRequests.toProto(head.join()));
+                sent++;
+                out.request(1);
+            } catch (RuntimeException e) {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                finished = true;
+                String where = "request " + sent + " of the stream: ";
+                var status = GrpcErrorMapping.toStatus(cause instanceof EscrowException ee ? ee : cause).getStatus();
+                out.onError(status.withDescription(where + status.getDescription()).asRuntimeException());
+                return;
+            }
+        }
+        if (!finished && halfClosed && inFlight.isEmpty()) {
+            finished = true;
+            out.onCompleted();
+        }
+    }
+}
