@@ -52,5 +52,16 @@ public class StartupChecks {
                         k.parameters().custodians(), Hex.toHexString(k.publicKeyBytes())),
                 () -> LOG.warn("no escrow key exists yet: run 'escrowctl ceremony' against the configured tokens"));
         tokens.unavailable().forEach(f -> LOG.warnf("custodian %s is unavailable: %s", f.custodianId(), f.problem()));
+        writePidFile(settings);
+    }
+
+    /** For operators and escrowctl load (RSS): which process serves this data directory. */
+    private static void writePidFile(EscrowSettings settings) {
+        try {
+            java.nio.file.Files.createDirectories(settings.dataDir());
+            java.nio.file.Files.writeString(settings.dataDir().resolve("escrow.pid"), ProcessHandle.current().pid() + "\n");
+        } catch (java.io.IOException e) {
+            LOG.warnf("cannot write %s: %s", settings.dataDir().resolve("escrow.pid"), e.getMessage());
+        }
     }
 }

@@ -54,6 +54,15 @@ public final class DepositLog implements AutoCloseable {
     private final Consumer<String> log;
     private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(MAX_QUEUED);
     private final Thread writer;
+    /**
+     * Completing a future runs the caller's continuation (serialising and sending the receipt);
+     * doing that here keeps the writer free to start the next batch at once.
+     */
+    private final java.util.concurrent.ExecutorService completer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "deposit-receipts");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean running = true;
     private Connection connection;
 
@@ -137,17 +146,8 @@ public final class DepositLog implements AutoCloseable {
                 // Only now, with the batch durable, does any caller learn its outcome.
                 long now = System.nanoTime();
                 batchSize.record(batch.size());
-                for (Pending p : batch) {
-                    Object outcome = outcomes.get(p);
-                    if (outcome instanceof Receipt r) {
-                        (r.replayed() ? replayed : accepted).increment();
-                        latency.record(now - p.submittedNanos(), TimeUnit.NANOSECONDS);
-                        p.result().complete(r);
-                    } else {
-                        rejected("already_exists");
-                        p.result().completeExceptionally((Throwable) outcome);
-                    }
-                }
+                List<Pending> committed = List.copyOf(batch);
+                completer.execute(() -> deliver(committed, outcomes, now));
             } catch (SQLException | RuntimeException e) {
                 rollback(c);
                 throw e;
@@ -161,6 +161,20 @@ public final class DepositLog implements AutoCloseable {
                     rejected("unavailable");
                     p.result().completeExceptionally(failure);
                 }
+            }
+        }
+    }
+
+    private void deliver(List<Pending> batch, Map<Pending, Object> outcomes, long committedNanos) {
+        for (Pending p : batch) {
+            Object outcome = outcomes.get(p);
+            if (outcome instanceof Receipt r) {
+                (r.replayed() ? replayed : accepted).increment();
+                latency.record(committedNanos - p.submittedNanos(), TimeUnit.NANOSECONDS);
+                p.result().complete(r);
+            } else {
+                rejected("already_exists");
+                p.result().completeExceptionally((Throwable) outcome);
             }
         }
     }
@@ -333,6 +347,8 @@ public final class DepositLog implements AutoCloseable {
         running = false;
         try {
             writer.join(30_000);
+            completer.shutdown();
+            completer.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

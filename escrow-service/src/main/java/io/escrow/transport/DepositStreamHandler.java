@@ -1,6 +1,5 @@
 package io.escrow.transport;
 
-import io.escrow.deposit.Deposit;
 import io.escrow.deposit.DepositLog;
 import io.escrow.deposit.InvalidDepositException;
 import io.escrow.deposit.Receipt;
@@ -23,6 +22,18 @@ import java.util.concurrent.CompletableFuture;
  */
 final class DepositStreamHandler implements StreamObserver<DepositRequest> {
     static final int WINDOW = 4096;
+
+    /**
+     * Validation (point check, UTF-8 checks, digest) runs here rather than on the connection's event
+     * loop, which then only parses and writes: one stream can use every core. Receipts stay in
+     * request order because they are sent in order of the futures, whatever order deposits commit in.
+     */
+    private static final java.util.concurrent.Executor VALIDATORS = java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                Thread t = new Thread(r, "deposit-validator");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final ServerCallStreamObserver<DepositReceipt> out;
     private final DepositLog deposits;
@@ -57,16 +68,14 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
             }
             position = received++;
         }
-        CompletableFuture<Receipt> f;
-        try {
-            Deposit d = DepositRequests.toDeposit(request, keys);
-            f = deposits.submit(provider, d);
-        } catch (InvalidDepositException e) {
-            deposits.rejected(e.field());
-            f = CompletableFuture.failedFuture(e);
-        } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-        }
+        CompletableFuture<Receipt> f = CompletableFuture.supplyAsync(() -> {
+            try {
+                return DepositRequests.toDeposit(request, keys);
+            } catch (InvalidDepositException e) {
+                deposits.rejected(e.field());
+                throw e;
+            }
+        }, VALIDATORS).thenCompose(d -> deposits.submit(provider, d));
         synchronized (this) {
             inFlight.addLast(f);
         }

@@ -1,0 +1,250 @@
+package io.escrow.cli;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import io.escrow.hpke.Hpke;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.DepositRequest;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * escrowctl load: a load generator for a running service on loopback. Measures, in one run, a
+ * no-op unary RPC (gRPC health check) as the reference, unary Deposit at concurrency 1 and 32,
+ * DepositStream throughput, and the service's resident memory.
+ */
+@Command(name = "load", mixinStandardHelpOptions = true,
+        description = {"Load-test a running service (plaintext development mode) and print rates, latencies and RSS.",
+                "Deposits are sealed once up front and reused with fresh provider_record_ids."})
+final class LoadCommand implements Callable<Integer> {
+    @Option(names = "--target", defaultValue = "localhost:9000", description = "host:port of the gRPC server (default: ${DEFAULT-VALUE})")
+    String target;
+
+    @Option(names = "--seconds", defaultValue = "5", description = "duration of each phase (default: ${DEFAULT-VALUE})")
+    int seconds;
+
+    @Option(names = "--pid", description = "service process id for RSS (default: read from <data-dir>/escrow.pid)")
+    Long pid;
+
+    private static final int POOL = 512;
+
+    @Override
+    public Integer call() throws Exception {
+        String[] hp = target.split(":");
+        ManagedChannel channel = ManagedChannelBuilder.forAddress(hp[0], Integer.parseInt(hp[1])).usePlaintext()
+                .maxInboundMessageSize(4 << 20).build();
+        try {
+            EscrowKey key = EscrowServiceGrpc.newBlockingStub(channel).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+            List<DepositRequest> pool = sealPool(key);
+            String run = Long.toString(System.currentTimeMillis(), 36);
+            AtomicLong seq = new AtomicLong();
+            var blocking = EscrowServiceGrpc.newBlockingStub(channel);
+            var health = HealthGrpc.newBlockingStub(channel);
+            IntConsumer deposit = i -> blocking.deposit(pool.get(i % POOL).toBuilder()
+                    .setProviderRecordId("load-" + run + "-" + seq.incrementAndGet()).build());
+            IntConsumer noop = i -> health.check(HealthCheckRequest.getDefaultInstance());
+
+            System.out.printf("escrowctl load: %s, key %s, %d s per phase, %d cores%n", target, key.getKeyId(), seconds,
+                    Runtime.getRuntime().availableProcessors());
+            // A freshly started service runs interpreted code for a while; warm both paths first.
+            System.out.println("warming up (deposits, no-op and a stream, " + seconds + " s each, not counted) ...");
+            unary(deposit, 32);
+            unary(noop, 32);
+            stream(channel, pool, run + "w");
+            Result noop32 = unary(noop, 32);
+            System.out.println("no-op unary (health check), c=32:   " + noop32);
+            Result dep1 = unary(deposit, 1);
+            System.out.println("unary Deposit, c=1:                  " + dep1);
+            Result dep32 = unary(deposit, 32);
+            System.out.println("unary Deposit, c=32:                 " + dep32);
+            double stream = stream(channel, pool, run);
+            System.out.printf("DepositStream, 1 stream:             %,10.0f records/s%n", stream);
+            System.out.printf("unary Deposit c=32 / no-op c=32:     %10.2f  (target >= 0.50)%n", dep32.rate / noop32.rate);
+            System.out.printf("DepositStream target 20,000/s:       %10s%n", stream >= 20_000 ? "met" : "NOT met");
+            long servicePid = pid != null ? pid : readPid();
+            if (servicePid > 0) {
+                long[] rss = rss(servicePid);
+                System.out.printf("service RSS (pid %d):                 %,10d MiB now, %,d MiB peak  (target <= 512 MiB)%n",
+                        servicePid, rss[0] >> 10, rss[1] >> 10);
+            } else {
+                System.out.println("service RSS: unknown (pass --pid)");
+            }
+        } finally {
+            channel.shutdownNow();
+        }
+        return 0;
+    }
+
+    private List<DepositRequest> sealPool(EscrowKey key) {
+        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+        SecureRandom rng = new SecureRandom();
+        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
+        List<DepositRequest> out = new ArrayList<>(POOL);
+        for (int i = 0; i < POOL; i++) {
+            String subject = "load-subject-" + (i % 64);
+            long from = 1_700_000_000L + i;
+            long until = from + 3600;
+            byte[] aad = (subject + "\n" + from + "\n" + until).getBytes(StandardCharsets.UTF_8);
+            byte[] sessionKey = new byte[32];
+            rng.nextBytes(sessionKey);
+            Hpke.Sealed s = hpke.seal(key.getPublicKey().toByteArray(), info, aad, sessionKey, rng);
+            out.add(DepositRequest.newBuilder().setSubjectId(subject).setKeyId(key.getKeyId())
+                    .setCoversFrom(Timestamp.newBuilder().setSeconds(from)).setCoversUntil(Timestamp.newBuilder().setSeconds(until))
+                    .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build());
+        }
+        return out;
+    }
+
+    record Result(double rate, double p50Millis, double p99Millis, long errors) {
+        @Override
+        public String toString() {
+            return String.format("%,10.0f /s   p50 %6.2f ms   p99 %6.2f ms%s", rate, p50Millis, p99Millis,
+                    errors == 0 ? "" : "   errors " + errors);
+        }
+    }
+
+    /** Runs {@code op} from {@code concurrency} threads for one warm-up second and then {@link #seconds}. */
+    private Result unary(IntConsumer op, int concurrency) throws InterruptedException {
+        long warmEnd = System.nanoTime() + 1_000_000_000L;
+        long end = warmEnd + seconds * 1_000_000_000L;
+        List<long[]> perThread = new ArrayList<>();
+        AtomicLong errors = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(concurrency);
+        long[] counts = new long[concurrency];
+        for (int t = 0; t < concurrency; t++) {
+            long[] lat = new long[4_000_000 / concurrency];
+            perThread.add(lat);
+            int id = t;
+            Thread th = new Thread(() -> {
+                int i = id;
+                int n = 0;
+                while (System.nanoTime() < end) {
+                    long start = System.nanoTime();
+                    try {
+                        op.accept(i++);
+                    } catch (RuntimeException e) {
+                        errors.incrementAndGet();
+                        continue;
+                    }
+                    long stop = System.nanoTime();
+                    if (start >= warmEnd && n < lat.length) {
+                        lat[n++] = stop - start;
+                    }
+                }
+                counts[id] = n;
+                done.countDown();
+            }, "load-" + t);
+            th.start();
+        }
+        done.await();
+        long total = Arrays.stream(counts).sum();
+        long[] all = new long[(int) total];
+        int off = 0;
+        for (int t = 0; t < concurrency; t++) {
+            System.arraycopy(perThread.get(t), 0, all, off, (int) counts[t]);
+            off += (int) counts[t];
+        }
+        Arrays.sort(all);
+        double p50 = all.length == 0 ? Double.NaN : all[all.length / 2] / 1e6;
+        double p99 = all.length == 0 ? Double.NaN : all[(int) Math.min(all.length - 1, all.length * 0.99)] / 1e6;
+        return new Result(total / (double) seconds, p50, p99, errors.get());
+    }
+
+    /** One DepositStream, kept full under gRPC flow control; receipts per second after a warm-up second. */
+    private double stream(ManagedChannel channel, List<DepositRequest> pool, String run) throws InterruptedException {
+        AtomicLong receipts = new AtomicLong();
+        CountDownLatch finished = new CountDownLatch(1);
+        long warmEnd = System.nanoTime() + 1_000_000_000L;
+        long end = warmEnd + seconds * 1_000_000_000L;
+        long[] atWarmEnd = new long[1];
+        long[] atEnd = new long[1];
+        EscrowServiceGrpc.newStub(channel).depositStream(new ClientResponseObserver<DepositRequest, DepositReceipt>() {
+            private long sent;
+
+            @Override
+            public void beforeStart(ClientCallStreamObserver<DepositRequest> requests) {
+                requests.setOnReadyHandler(() -> {
+                    while (requests.isReady() && System.nanoTime() < end) {
+                        requests.onNext(pool.get((int) (sent % POOL)).toBuilder()
+                                .setProviderRecordId("stream-" + run + "-" + sent++).build());
+                    }
+                    if (System.nanoTime() >= end) {
+                        requests.onCompleted();
+                    }
+                });
+            }
+
+            @Override
+            public void onNext(DepositReceipt value) {
+                long n = receipts.incrementAndGet();
+                long now = System.nanoTime();
+                if (now < warmEnd) {
+                    atWarmEnd[0] = n;
+                } else if (now < end) {
+                    atEnd[0] = n;
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                System.err.println("DepositStream failed: " + t);
+                finished.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+                finished.countDown();
+            }
+        });
+        finished.await(seconds + 60L, TimeUnit.SECONDS);
+        return (atEnd[0] - atWarmEnd[0]) / (double) seconds;
+    }
+
+    private static long readPid() {
+        try {
+            Path f = Path.of(System.getenv().getOrDefault("ESCROW_DATA_DIR", "escrow-data")).resolve("escrow.pid");
+            return Long.parseLong(Files.readString(f).strip());
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    /** {VmRSS, VmHWM} in KiB from /proc. */
+    private static long[] rss(long pid) {
+        long[] out = {-1, -1};
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    out[0] = Long.parseLong(line.replaceAll("\\D", ""));
+                } else if (line.startsWith("VmHWM:")) {
+                    out[1] = Long.parseLong(line.replaceAll("\\D", ""));
+                }
+            }
+        } catch (Exception e) {
+            // Process gone; report unknown.
+        }
+        return out;
+    }
+}
