@@ -35,6 +35,10 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     static ServiceProcess start(Path dataDir, Path log) throws Exception {
+        return start(dataDir, log, Map.of());
+    }
+
+    static ServiceProcess start(Path dataDir, Path log, Map<String, String> extraEnv) throws Exception {
         int grpc = freePort();
         int http = freePort();
         ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "serve")
@@ -42,6 +46,7 @@ final class ServiceProcess implements AutoCloseable {
         pb.environment().putAll(Map.of("ESCROW_DATA_DIR", dataDir.toString(),
                 "ESCROW_GRPC_PORT", Integer.toString(grpc), "QUARKUS_HTTP_PORT", Integer.toString(http)));
         pb.environment().remove("SOFTHSM2_CONF");
+        pb.environment().putAll(extraEnv);
         ServiceProcess s = new ServiceProcess(dataDir, grpc, http, log, pb.start());
         s.awaitReady(Duration.ofSeconds(120));
         return s;
@@ -64,6 +69,15 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     record Result(int exit, String output) {}
+
+    /** The embedded PostgreSQL's JDBC URL, read from the service's log. */
+    String embeddedJdbcUrl() throws IOException {
+        var m = java.util.regex.Pattern.compile("embedded PostgreSQL in \\S+ \\(port (\\d+)\\)").matcher(logText());
+        if (!m.find()) {
+            throw new AssertionError("no embedded PostgreSQL port in the log");
+        }
+        return "jdbc:postgresql://localhost:" + m.group(1) + "/postgres?user=postgres";
+    }
 
     String logText() throws IOException {
         return Files.readString(log);

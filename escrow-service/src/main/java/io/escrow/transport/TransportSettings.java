@@ -43,6 +43,14 @@ public class TransportSettings {
 
     TransportSettings(EscrowSettings settings, Config config) {
         boolean tls = config.getOptionalValue("quarkus.grpc.server.ssl.certificate", String.class).isPresent();
+        boolean plainText = config.getOptionalValue("quarkus.grpc.server.plain-text", Boolean.class).orElse(true);
+        if (tls && plainText) {
+            throw new ConfigurationException("quarkus.grpc.server.ssl.certificate is set but quarkus.grpc.server.plain-text is not false;"
+                    + " set plain-text=false so that gRPC is served over TLS only");
+        }
+        if (tls && !"REQUIRED".equalsIgnoreCase(config.getOptionalValue("quarkus.grpc.server.ssl.client-auth", String.class).orElse(""))) {
+            throw new ConfigurationException("quarkus.grpc.server.ssl.client-auth must be REQUIRED: callers are identified by their certificates");
+        }
         if (!tls && settings.hsmMode() != EscrowSettings.HsmMode.EMBEDDED) {
             throw new ConfigurationException("gRPC TLS with client certificates is required outside the embedded development "
                     + "default: set quarkus.grpc.server.ssl.certificate, .key, .trust-store and client-auth=REQUIRED");

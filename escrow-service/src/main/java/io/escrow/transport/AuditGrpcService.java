@@ -1,0 +1,13 @@
+package io.escrow.transport;
+
+import io.escrow.proto.v1.AuditServiceGrpc;
+import io.quarkus.grpc.GrpcService;
+
+/**
+ * AuditService of the contract. Registered now so that {@link AccessControlInterceptor} guards it:
+ * callers without the role get PERMISSION_DENIED; callers with it get UNIMPLEMENTED until the
+ * issue that implements this service fills it in.
+ */
+@GrpcService
+public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
+}

@@ -1,0 +1,149 @@
+package io.escrow.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.escrow.proto.v1.AuditServiceGrpc;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.escrow.proto.v1.GetTreeHeadRequest;
+import io.escrow.proto.v1.GetWarrantRequest;
+import io.escrow.proto.v1.WarrantServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged service with gRPC over TLS and required client certificates: roles come from the
+ * certificate, the recorded provider is the certificate's mapped name, and nothing else gets in.
+ */
+class MutualTlsSystemTest {
+    private static Path dataDir;
+    private static ServiceProcess service;
+    private static TestPki pki;
+    private static TestPki rogue;
+    private static final List<ManagedChannel> CHANNELS = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        dataDir = Files.createTempDirectory("escrow-mtls-");
+        pki = new TestPki(dataDir.resolve("pki"), "escrow-test");
+        rogue = new TestPki(dataDir.resolve("rogue"), "rogue");
+        TestPki.Issued server = pki.issue("server", "CN=localhost", true);
+        pki.issue("acme", "CN=acme-messaging,O=Acme", false);
+        pki.issue("agency", "CN=federal-agency,O=Gov", false);
+        pki.issue("stranger", "CN=stranger,O=Nowhere", false);
+        rogue.issue("impostor", "CN=acme-messaging,O=Acme", false);
+        service = ServiceProcess.start(dataDir, dataDir.resolve("service.log"), Map.ofEntries(
+                Map.entry("QUARKUS_GRPC_SERVER_PLAIN_TEXT", "false"),
+                Map.entry("QUARKUS_GRPC_SERVER_SSL_CERTIFICATE", server.cert().toString()),
+                Map.entry("QUARKUS_GRPC_SERVER_SSL_KEY", server.key().toString()),
+                Map.entry("QUARKUS_GRPC_SERVER_SSL_TRUST_STORE", pki.caTrustStore().toString()),
+                Map.entry("QUARKUS_GRPC_SERVER_SSL_TRUST_STORE_TYPE", "pkcs12"),
+                Map.entry("QUARKUS_GRPC_SERVER_SSL_TRUST_STORE_PASSWORD", "trust"),
+                Map.entry("QUARKUS_GRPC_SERVER_SSL_CLIENT_AUTH", "REQUIRED"),
+                Map.entry("ESCROW_TLS_CLIENT_NAMES", "acme,agency"),
+                Map.entry("ESCROW_TLS_CLIENT_ACME_SUBJECT", "CN=acme-messaging, O=Acme"),
+                Map.entry("ESCROW_TLS_CLIENT_ACME_ROLE", "provider"),
+                Map.entry("ESCROW_TLS_CLIENT_AGENCY_SUBJECT", "CN=federal-agency,O=Gov"),
+                Map.entry("ESCROW_TLS_CLIENT_AGENCY_ROLE", "agency")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        CHANNELS.forEach(ManagedChannel::shutdownNow);
+        if (service != null) {
+            service.close();
+        }
+    }
+
+    private static ManagedChannel tls(TestPki issuer, String client) throws Exception {
+        SslContextBuilder ssl = GrpcSslContexts.forClient().trustManager(pki.caPem().toFile());
+        if (client != null) {
+            ssl.keyManager(issuer.dir.resolve(client + ".crt").toFile(), issuer.dir.resolve(client + ".key").toFile());
+        }
+        ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", service.grpcPort).sslContext(ssl.build()).build();
+        CHANNELS.add(ch);
+        return ch;
+    }
+
+    private static EscrowServiceGrpc.EscrowServiceBlockingStub escrow(ManagedChannel ch) {
+        return EscrowServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void provider_depositsUnderItsCertificateIdentity_andNoDevelopmentModeWarning() throws Exception {
+        var acme = escrow(tls(pki, "acme"));
+        EscrowKey key = acme.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        DepositReceipt receipt = acme.deposit(EmbeddedServiceSystemTest.sealed(key, "mtls-1"));
+        try (var c = DriverManager.getConnection(service.embeddedJdbcUrl());
+             var ps = c.prepareStatement("select d.provider, a.actor from deposits d join audit_log a on a.idx = d.audit_index "
+                     + "where d.record_id = ?::uuid")) {
+            ps.setString(1, receipt.getRecordId());
+            try (var rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals("acme", rs.getString(1));
+                assertEquals("acme", rs.getString(2));
+            }
+        }
+        assertFalse(service.logText().contains("gRPC is PLAINTEXT"));
+    }
+
+    @Test
+    void provider_callingAnythingButEscrowService_isPermissionDenied() throws Exception {
+        ManagedChannel ch = tls(pki, "acme");
+        var warrant = assertThrows(StatusRuntimeException.class, () -> WarrantServiceGrpc.newBlockingStub(ch)
+                .getWarrant(GetWarrantRequest.newBuilder().setWarrantId("w-1").build()));
+        assertEquals(Status.Code.PERMISSION_DENIED, warrant.getStatus().getCode());
+        assertTrue(warrant.getStatus().getDescription().contains("acme"), warrant.getStatus().getDescription());
+        var audit = assertThrows(StatusRuntimeException.class,
+                () -> AuditServiceGrpc.newBlockingStub(ch).getTreeHead(GetTreeHeadRequest.getDefaultInstance()));
+        assertEquals(Status.Code.PERMISSION_DENIED, audit.getStatus().getCode());
+    }
+
+    @Test
+    void agency_cannotDeposit_butReachesWarrantService() throws Exception {
+        ManagedChannel ch = tls(pki, "agency");
+        var e = assertThrows(StatusRuntimeException.class, () -> escrow(ch).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()));
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+        var w = assertThrows(StatusRuntimeException.class, () -> WarrantServiceGrpc.newBlockingStub(ch)
+                .getWarrant(GetWarrantRequest.newBuilder().setWarrantId("w-1").build()));
+        assertEquals(Status.Code.UNIMPLEMENTED, w.getStatus().getCode(), "allowed through; the service comes with the warrant issue");
+    }
+
+    @Test
+    void unmappedCertificate_isPermissionDenied() throws Exception {
+        var e = assertThrows(StatusRuntimeException.class,
+                () -> escrow(tls(pki, "stranger")).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()));
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("not mapped"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void certificateFromAnotherCa_noCertificate_andPlaintext_allFailTheHandshake() throws Exception {
+        for (ManagedChannel ch : List.of(tls(rogue, "impostor"), tls(pki, null),
+                ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build())) {
+            CHANNELS.add(ch);
+            var e = assertThrows(StatusRuntimeException.class, () -> escrow(ch).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+        }
+    }
+}
