@@ -39,6 +39,13 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     static ServiceProcess start(Path dataDir, Path log, Map<String, String> extraEnv) throws Exception {
+        ServiceProcess s = launch(dataDir, log, extraEnv);
+        s.awaitReady(Duration.ofSeconds(120));
+        return s;
+    }
+
+    /** Starts the process without waiting; call {@link #awaitReady}. */
+    static ServiceProcess launch(Path dataDir, Path log, Map<String, String> extraEnv) throws Exception {
         int grpc = freePort();
         int http = freePort();
         ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "serve")
@@ -47,9 +54,7 @@ final class ServiceProcess implements AutoCloseable {
                 "ESCROW_GRPC_PORT", Integer.toString(grpc), "QUARKUS_HTTP_PORT", Integer.toString(http)));
         pb.environment().remove("SOFTHSM2_CONF");
         pb.environment().putAll(extraEnv);
-        ServiceProcess s = new ServiceProcess(dataDir, grpc, http, log, pb.start());
-        s.awaitReady(Duration.ofSeconds(120));
-        return s;
+        return new ServiceProcess(dataDir, grpc, http, log, pb.start());
     }
 
     /** Runs an escrowctl command against the same data directory; returns exit code and output. */
@@ -83,7 +88,7 @@ final class ServiceProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
-    private void awaitReady(Duration timeout) throws Exception {
+    void awaitReady(Duration timeout) throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://localhost:" + httpPort + "/q/health/ready");
         Instant deadline = Instant.now().plus(timeout);

@@ -26,13 +26,13 @@ public final class ConfiguredCeremony {
     /** Runs a ceremony for {@code keyId}; fails if that key_id exists. */
     public static KeyRecord run(EscrowSettings settings, CustodianTokens tokens, KeyRegistry registry,
                                 String keyId, Consumer<String> progress) {
-        return locked(settings, () -> create(settings, tokens, registry, keyId, progress));
+        return locked(settings, registry, () -> create(settings, tokens, registry, keyId, progress));
     }
 
     /** Runs the first ceremony unless a key already exists; returns the key created, if any. */
     public static Optional<KeyRecord> runIfNoKey(EscrowSettings settings, CustodianTokens tokens, KeyRegistry registry,
                                                  Consumer<String> progress) {
-        return locked(settings, () -> registry.current().isPresent()
+        return locked(settings, registry, () -> registry.current().isPresent()
                 ? Optional.empty()
                 : Optional.of(create(settings, tokens, registry, settings.initialKeyId(), progress)));
     }
@@ -49,12 +49,14 @@ public final class ConfiguredCeremony {
         return record;
     }
 
-    private static <T> T locked(EscrowSettings settings, java.util.function.Supplier<T> action) {
+    private static <T> T locked(EscrowSettings settings, KeyRegistry registry, java.util.function.Supplier<T> action) {
         try {
             java.nio.file.Files.createDirectories(settings.keyDir());
             try (FileChannel ch = FileChannel.open(settings.keyDir().resolve(".ceremony.lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock ignored = ch.lock()) {
+                // Another process may have finished a ceremony while we waited for the lock.
+                registry.refresh();
                 return action.get();
             }
         } catch (IOException e) {

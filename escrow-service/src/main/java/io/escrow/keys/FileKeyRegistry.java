@@ -74,6 +74,11 @@ public final class FileKeyRegistry implements KeyRegistry {
     }
 
     @Override
+    public void refresh() {
+        rescan();
+    }
+
+    @Override
     public synchronized void add(KeyRecord record) {
         Path target = dir.resolve(record.keyId() + SUFFIX);
         if (Files.exists(target)) {

@@ -17,6 +17,9 @@ public interface KeyRegistry {
 
     List<KeyRecord> all();
 
+    /** Re-reads the records now, ignoring any caching (another process may have added a key). */
+    void refresh();
+
     /** Records a new key; a key_id can be added only once. */
     void add(KeyRecord record);
 }

@@ -281,6 +281,25 @@ class DepositGrpcTest {
         assertNotEquals(c.receipts.get(0).getAuditIndex(), c.receipts.get(1).getAuditIndex());
     }
 
+    @io.quarkus.test.common.http.TestHTTPResource("/q/metrics")
+    java.net.URI metrics;
+
+    @Test
+    void metrics_countAcceptedAndRejectedByReason_latencyAndBatchSizes() throws Exception {
+        escrow.deposit(valid());
+        assertThrows(StatusRuntimeException.class, () -> escrow.deposit(valid().toBuilder().setEnc(ByteString.EMPTY).build()));
+        DepositRequest req = valid();
+        escrow.deposit(req);
+        assertThrows(StatusRuntimeException.class, () -> escrow.deposit(req.toBuilder().setSubjectId("other").build()));
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        for (String metric : List.of("escrow_deposits_accepted_total", "escrow_deposits_rejected_total{reason=\"enc\"}",
+                "escrow_deposits_rejected_total{reason=\"already_exists\"}", "escrow_deposit_latency_seconds_count",
+                "escrow_deposit_latency_seconds{quantile=\"0.99\"}", "escrow_deposit_batch_size_count")) {
+            assertTrue(body.contains(metric), "missing " + metric);
+        }
+    }
+
     @Test
     void concurrentDeposits_getGapFreeAuditIndexes() throws Exception {
         List<CompletableFuture<DepositReceipt>> futures = new ArrayList<>();
