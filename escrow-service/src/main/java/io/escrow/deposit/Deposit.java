@@ -140,11 +140,6 @@ public final class Deposit {
         }
     }
 
-    /** The HPKE aad the provider sealed with: subject_id \n covers_from \n covers_until. */
-    public byte[] aad() {
-        return (subjectId + "\n" + coversFrom + "\n" + coversUntil).getBytes(StandardCharsets.UTF_8);
-    }
-
     public String providerRecordId() {
         return providerRecordId;
     }
@@ -163,14 +158,6 @@ public final class Deposit {
 
     public long coversUntil() {
         return coversUntil;
-    }
-
-    public byte[] enc() {
-        return enc.clone();
-    }
-
-    public byte[] ciphertext() {
-        return ciphertext.clone();
     }
 
     byte[] encRef() {

@@ -74,10 +74,6 @@ public final class CustodianTokens implements AutoCloseable {
                 .map(s -> new CustodianFault(s.config.custodianId(), s.problem)).toList();
     }
 
-    public synchronized List<String> custodianIds() {
-        return List.copyOf(slots.keySet());
-    }
-
     /** Drops an open token after a fault, so that the next call reopens it. */
     public synchronized void markFailed(String custodianId, String problem) {
         Slot s = slots.get(custodianId);

@@ -1,6 +1,5 @@
 package io.escrow.hsm;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,9 +72,5 @@ final class Pkcs11Slots {
     static String labelOf(PKCS11 p11, long slot) throws PKCS11Exception {
         char[] raw = p11.C_GetTokenInfo(slot).label;
         return new String(raw).strip();
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -40,10 +40,6 @@ public final class FileKeyRegistry implements KeyRegistry {
         rescan();
     }
 
-    public Path directory() {
-        return dir;
-    }
-
     @Override
     public KeyRecord require(String keyId) {
         KeyId.require(keyId);

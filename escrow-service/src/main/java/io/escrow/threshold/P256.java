@@ -1,7 +1,6 @@
 package io.escrow.threshold;
 
 import java.math.BigInteger;
-import java.util.Arrays;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.math.ec.ECCurve;
@@ -113,11 +112,5 @@ public final class P256 {
 
     static boolean constantTimeEquals(byte[] a, byte[] b) {
         return org.bouncycastle.util.Arrays.constantTimeAreEqual(a, b);
-    }
-
-    static void wipe(byte[] b) {
-        if (b != null) {
-            Arrays.fill(b, (byte) 0);
-        }
     }
 }

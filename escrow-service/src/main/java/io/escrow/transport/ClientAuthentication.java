@@ -1,6 +1,5 @@
 package io.escrow.transport;
 
-import io.escrow.config.EscrowSettings;
 import io.grpc.Grpc;
 import io.grpc.ServerCall;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,9 +34,5 @@ public class ClientAuthentication {
         } catch (SSLPeerUnverifiedException e) {
             throw new AccessDeniedException("a TLS client certificate is required");
         }
-    }
-
-    static boolean embedded(EscrowSettings s) {
-        return s.hsmMode() == EscrowSettings.HsmMode.EMBEDDED;
     }
 }
