@@ -63,10 +63,7 @@ public record EscrowSettings(
 
         List<String> ids;
         if (mode == HsmMode.EMBEDDED) {
-            int n = intValue(get, "escrow.embedded.custodians", 3);
-            if (n < 2 || n > ThresholdParameters.MAX_CUSTODIANS) {
-                throw new ConfigurationException("escrow.embedded.custodians must be 2.." + ThresholdParameters.MAX_CUSTODIANS);
-            }
+            int n = ConfigValues.intValue(get, "escrow.embedded.custodians", 3, 2, ThresholdParameters.MAX_CUSTODIANS);
             ids = new ArrayList<>();
             for (int i = 1; i <= n; i++) {
                 ids.add("custodian-" + i);
@@ -82,7 +79,7 @@ public record EscrowSettings(
         List<TokenConfig> custodians = ids.stream().map(id -> token(get, id, mode, library, dataDir)).toList();
         TokenConfig audit = token(get, get.apply("escrow.hsm.audit-token").orElse("audit"), mode, library, dataDir);
 
-        int threshold = intValue(get, "escrow.key.threshold", 2);
+        int threshold = ConfigValues.intValue(get, "escrow.key.threshold", 2);
         String initialKeyId = get.apply("escrow.key.initial-id").orElse("ek-" + Year.now() + "-01");
         try {
             KeyId.require(initialKeyId);
@@ -135,14 +132,5 @@ public record EscrowSettings(
             throw new ConfigurationException(prefix + "pin-file or " + prefix + "pin-env must be set in pkcs11 mode");
         }
         return new TokenConfig(id, lib, label, pin);
-    }
-
-    private static int intValue(Function<String, Optional<String>> get, String key, int dflt) {
-        Optional<String> v = get.apply(key);
-        try {
-            return v.map(Integer::parseInt).orElse(dflt);
-        } catch (NumberFormatException e) {
-            throw new ConfigurationException(key + " must be a whole number, got '" + v.get() + "'");
-        }
     }
 }

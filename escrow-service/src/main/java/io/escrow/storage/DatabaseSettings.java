@@ -1,5 +1,6 @@
 package io.escrow.storage;
 
+import io.escrow.config.ConfigValues;
 import io.escrow.config.ConfigurationException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -28,26 +29,14 @@ public record DatabaseSettings(Optional<String> url, String username, String pas
             }
         });
         return new DatabaseSettings(url, get.apply("escrow.db.username").orElse("postgres"),
-                get.apply("escrow.db.password").orElse(""), intValue(get, "escrow.db.pool-size", 16, 2, 256),
-                dataDir.resolve("postgres"), intValue(get, "escrow.db.embedded-port", 0, 0, 65535));
+                get.apply("escrow.db.password").orElse(""), ConfigValues.intValue(get, "escrow.db.pool-size", 16, 2, 256),
+                dataDir.resolve("postgres"), ConfigValues.intValue(get, "escrow.db.embedded-port", 0, 0, 65535));
     }
 
     public boolean embedded() {
         return url.isEmpty();
     }
 
-    private static int intValue(Function<String, Optional<String>> get, String key, int dflt, int min, int max) {
-        Optional<String> v = get.apply(key);
-        try {
-            int n = v.map(Integer::parseInt).orElse(dflt);
-            if (n < min || n > max) {
-                throw new ConfigurationException(key + " must be " + min + ".." + max);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new ConfigurationException(key + " must be a whole number, got '" + v.get() + "'");
-        }
-    }
 
     @Override
     public String toString() {

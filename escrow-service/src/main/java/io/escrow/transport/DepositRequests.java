@@ -16,8 +16,7 @@ final class DepositRequests {
         try {
             Utf8CheckingMarshaller.rejectIfMalformed(r);
         } catch (Utf8CheckingMarshaller.MalformedRequestException e) {
-            throw new io.escrow.deposit.InvalidDepositException(e.getMessage().substring(0, e.getMessage().indexOf(':')),
-                    "is not valid UTF-8");
+            throw new io.escrow.deposit.InvalidDepositException(e.field(), "is not valid UTF-8");
         }
         return Deposit.validate(r.getProviderRecordId(), r.getSubjectId(), r.getKeyId(),
                 r.hasCoversFrom() ? instant(r.getCoversFrom()) : null,

@@ -3,7 +3,6 @@ package io.escrow.transport;
 import io.escrow.deposit.DepositLog;
 import io.escrow.deposit.InvalidDepositException;
 import io.escrow.deposit.Receipt;
-import io.escrow.error.EscrowException;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.proto.v1.DepositReceipt;
 import io.escrow.proto.v1.DepositRequest;
@@ -106,10 +105,9 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
                 sent++;
                 out.request(1);
             } catch (RuntimeException e) {
-                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
                 finished = true;
                 String where = "request " + sent + " of the stream: ";
-                var status = GrpcErrorMapping.toStatus(cause instanceof EscrowException ee ? ee : cause).getStatus();
+                var status = GrpcErrorMapping.toStatus(e).getStatus();
                 out.onError(status.withDescription(where + status.getDescription()).asRuntimeException());
                 return;
             }

@@ -68,9 +68,7 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
         }
         deposits.get().submit(CallerIdentity.current().name(), deposit).whenComplete((receipt, error) -> {
             if (error != null) {
-                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
-                response.onError(GrpcErrorMapping.toStatus(cause));
+                response.onError(GrpcErrorMapping.toStatus(error));
             } else {
                 response.onNext(DepositRequests.toProto(receipt));
                 response.onCompleted();

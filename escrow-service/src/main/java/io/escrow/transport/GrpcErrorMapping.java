@@ -39,6 +39,10 @@ public class GrpcErrorMapping implements ExceptionHandlerProvider {
     }
 
     public static StatusException toStatus(Throwable t) {
+        // Failures that travelled through a CompletableFuture arrive wrapped.
+        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
         if (t instanceof StatusException se) {
             return se;
         }
