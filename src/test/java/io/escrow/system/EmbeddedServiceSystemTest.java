@@ -164,6 +164,30 @@ class EmbeddedServiceSystemTest {
     }
 
     @Test
+    @Order(3)
+    void demo_walksFromDepositToOpenedKeys_thenRecoverOpenRepeatsIt() throws Exception {
+        assertTrue(service.logText().contains("Created demo authority 'court'"), "the development default makes demo authorities");
+        var demo = ServiceProcess.escrowctl(dataDir, "demo", "--target", "localhost:" + service.grpcPort);
+        assertEquals(0, demo.exit(), demo.output());
+        for (String step : new String[] {"deposits three session keys", "files a warrant", "The court signs", "The ministry signs",
+                "warrant is now ACTIVE", "2 of 2 released keys opened with the recipient key and match what was deposited"}) {
+            assertTrue(demo.output().contains(step), step + " missing from:\n" + demo.output());
+        }
+        var m = java.util.regex.Pattern.compile("recover open --warrant (\\S+) --recipient-key (\\S+)").matcher(demo.output());
+        assertTrue(m.find(), demo.output());
+        var again = ServiceProcess.escrowctl(dataDir, "recover", "open", "--warrant", m.group(1), "--recipient-key", m.group(2),
+                "--target", "localhost:" + service.grpcPort);
+        assertEquals(0, again.exit(), again.output());
+        assertTrue(again.output().contains("opened 2 key(s)"), again.output());
+        var wrongKey = ServiceProcess.escrowctl(dataDir, "recover", "keygen", "--out", dataDir.resolve("other.key").toString());
+        assertEquals(0, wrongKey.exit(), wrongKey.output());
+        var other = ServiceProcess.escrowctl(dataDir, "recover", "open", "--warrant", m.group(1), "--recipient-key",
+                dataDir.resolve("other.key").toString(), "--target", "localhost:" + service.grpcPort);
+        assertEquals(1, other.exit(), other.output());
+        assertTrue(other.output().contains("2 FAILED to open"), other.output());
+    }
+
+    @Test
     @Order(5)
     void escrowctlHelp_listsCommands_andBadThresholdFailsClearly() throws Exception {
         var help = ServiceProcess.escrowctl(dataDir, "--help");

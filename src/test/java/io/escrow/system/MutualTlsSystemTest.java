@@ -12,6 +12,10 @@ import io.escrow.proto.v1.EscrowServiceGrpc;
 import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.escrow.proto.v1.GetTreeHeadRequest;
 import io.escrow.proto.v1.GetWarrantRequest;
+import io.escrow.proto.v1.ApproveWarrantRequest;
+import io.escrow.proto.v1.FileWarrantRequest;
+import io.escrow.proto.v1.RecoverRequest;
+import io.escrow.proto.v1.RecoveryServiceGrpc;
 import io.escrow.proto.v1.WarrantServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -126,7 +130,34 @@ class MutualTlsSystemTest {
         assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
         var w = assertThrows(StatusRuntimeException.class, () -> WarrantServiceGrpc.newBlockingStub(ch)
                 .getWarrant(GetWarrantRequest.newBuilder().setWarrantId("w-1").build()));
-        assertEquals(Status.Code.UNIMPLEMENTED, w.getStatus().getCode(), "allowed through; the service comes with the warrant issue");
+        assertEquals(Status.Code.NOT_FOUND, w.getStatus().getCode(), "allowed through to the service");
+    }
+
+    @Test
+    void wrongRoleCallers_areDeniedAndAudited() throws Exception {
+        ManagedChannel provider = tls(pki, "acme");
+        ManagedChannel agency = tls(pki, "agency");
+        var file = assertThrows(StatusRuntimeException.class, () -> WarrantServiceGrpc.newBlockingStub(provider)
+                .fileWarrant(FileWarrantRequest.getDefaultInstance()));
+        assertEquals(Status.Code.PERMISSION_DENIED, file.getStatus().getCode());
+        var recover = assertThrows(StatusRuntimeException.class, () -> RecoveryServiceGrpc.newBlockingStub(provider)
+                .recover(RecoverRequest.newBuilder().setWarrantId("w-1").build()).hasNext());
+        assertEquals(Status.Code.PERMISSION_DENIED, recover.getStatus().getCode());
+        var approve = assertThrows(StatusRuntimeException.class, () -> WarrantServiceGrpc.newBlockingStub(agency)
+                .approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId("w-1").build()));
+        assertEquals(Status.Code.PERMISSION_DENIED, approve.getStatus().getCode());
+        assertTrue(approve.getStatus().getDescription().contains("ApproveWarrant"), approve.getStatus().getDescription());
+        try (var c = DriverManager.getConnection(service.embeddedJdbcUrl());
+             var ps = c.prepareStatement("select actor, count(*) from audit_log where type = 'access_denied' group by actor")) {
+            Map<String, Long> byActor = new java.util.HashMap<>();
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byActor.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            assertTrue(byActor.getOrDefault("acme", 0L) >= 2, byActor.toString());
+            assertTrue(byActor.getOrDefault("agency", 0L) >= 1, byActor.toString());
+        }
     }
 
     @Test

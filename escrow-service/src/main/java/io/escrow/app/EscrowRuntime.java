@@ -15,7 +15,17 @@ import io.escrow.threshold.ThresholdDecryptor;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import io.escrow.audit.AuditWriter;
+import io.escrow.audit.SubjectHasher;
+import io.escrow.cms.NamedAnchorsConfig;
+import io.escrow.cms.TrustAnchors;
+import io.escrow.recovery.RecoveryService;
+import io.escrow.warrant.DemoAuthorities;
+import io.escrow.warrant.WarrantLimits;
+import io.escrow.warrant.WarrantPolicy;
+import io.escrow.warrant.WarrantService;
 import java.util.List;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
@@ -67,8 +77,63 @@ public class EscrowRuntime {
 
     @Produces
     @Singleton
-    DepositLog depositLog(Database db, MeterRegistry meters) {
-        return new DepositLog(db, meters, Clock.systemUTC(), LOG::warn);
+    SubjectHasher subjectHasher(Database db) {
+        return SubjectHasher.load(db);
+    }
+
+    @Produces
+    @Singleton
+    AuditWriter auditWriter(Database db) {
+        return new AuditWriter(db, Clock.systemUTC());
+    }
+
+    @Produces
+    @Singleton
+    DepositLog depositLog(Database db, SubjectHasher subjects, MeterRegistry meters) {
+        return new DepositLog(db, subjects, meters, Clock.systemUTC(), LOG::warn);
+    }
+
+    /**
+     * Authorities from escrow.authorities.NAME.trust-anchor. With none configured, the embedded
+     * development default creates the demo authorities court and ministry.
+     */
+    @Produces
+    @Singleton
+    @Named("authorities")
+    TrustAnchors authorities(EscrowSettings settings) {
+        TrustAnchors configured = NamedAnchorsConfig.load("escrow.authorities",
+                ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config);
+        if (configured.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
+            TrustAnchors demo = DemoAuthorities.ensure(settings.dataDir(), LOG::info);
+            LOG.warnf("DEVELOPMENT MODE: warrants are approved by the demo authorities %s; their signer keys are under %s",
+                    demo.names(), DemoAuthorities.dir(settings.dataDir()));
+            return demo;
+        }
+        if (configured.isEmpty()) {
+            LOG.warn("no authority is configured (escrow.authorities.<name>.trust-anchor): no warrant can be approved");
+        }
+        return configured;
+    }
+
+    @Produces
+    @Singleton
+    WarrantService warrants(Database db, @Named("authorities") TrustAnchors authorities, SubjectHasher subjects,
+                            MeterRegistry meters) {
+        WarrantPolicy policy = WarrantPolicy.of(config("escrow.warrant.policy").orElse(null), authorities.names());
+        LOG.infof("warrant policy: approvals required from %s", policy.required());
+        return new WarrantService(db, authorities, policy, WarrantLimits.load(EscrowRuntime::config), subjects,
+                Clock.systemUTC(), meters);
+    }
+
+    @Produces
+    @Singleton
+    RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
+                             CustodianTokens tokens, MeterRegistry meters) {
+        return new RecoveryService(db, warrants, keys, decryptor, tokens::available, Clock.systemUTC(), meters);
+    }
+
+    private static java.util.Optional<String> config(String key) {
+        return ConfigProvider.getConfig().getOptionalValue(key, String.class).map(String::strip).filter(v -> !v.isEmpty());
     }
 
     void closeDepositLog(@Disposes DepositLog log) {

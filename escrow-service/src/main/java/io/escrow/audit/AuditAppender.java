@@ -27,6 +27,18 @@ public final class AuditAppender {
         }
     }
 
+    /** Locks the head and appends {@code entries}; returns the index of the first. */
+    public static long appendNow(Connection c, List<AuditEntry> entries) throws SQLException {
+        long first = lockHead(c);
+        append(c, first, entries);
+        return first;
+    }
+
+    /** Locks the head and appends one entry; returns its index. */
+    public static long appendNow(Connection c, AuditEntry entry) throws SQLException {
+        return appendNow(c, List.of(entry));
+    }
+
     /** Writes {@code entries} at firstIndex, firstIndex+1, ... and advances the head. */
     public static void append(Connection c, long firstIndex, List<AuditEntry> entries) throws SQLException {
         if (entries.isEmpty()) {

@@ -34,7 +34,11 @@ public final class SubjectHasher {
     }
 
     /** Loads the salt, creating it on first use (concurrent replicas agree through the primary key). */
-    public static SubjectHasher load(Connection c) throws SQLException {
+    public static SubjectHasher load(io.escrow.storage.Database db) {
+        return db.inTransaction("loading the audit subject salt", SubjectHasher::load);
+    }
+
+    static SubjectHasher load(Connection c) throws SQLException {
         byte[] fresh = new byte[32];
         new SecureRandom().nextBytes(fresh);
         try (PreparedStatement ins = c.prepareStatement(

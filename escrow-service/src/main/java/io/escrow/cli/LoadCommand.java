@@ -48,6 +48,10 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--pid", description = "service process id for RSS (default: read from <data-dir>/escrow.pid)")
     Long pid;
 
+    @Option(names = "--recovery", defaultValue = "10000",
+            description = "records for the recovery phase; 0 skips it (default: ${DEFAULT-VALUE})")
+    int recovery;
+
     private static final int POOL = 512;
 
     @Override
@@ -83,6 +87,9 @@ final class LoadCommand implements Callable<Integer> {
             System.out.printf("DepositStream, 1 stream:             %,10.0f records/s%n", stream);
             System.out.printf("unary Deposit c=32 / no-op c=32:     %10.2f  (target >= 0.50)%n", dep32.rate / noop32.rate);
             System.out.printf("DepositStream target 20,000/s:       %10s%n", stream >= 20_000 ? "met" : "NOT met");
+            if (recovery > 0) {
+                RecoveryLoad.run(channel, CliConfig.settings(null, java.util.Map.of()), key, recovery, seconds);
+            }
             long servicePid = pid != null ? pid : readPid();
             if (servicePid > 0) {
                 long[] rss = rss(servicePid);

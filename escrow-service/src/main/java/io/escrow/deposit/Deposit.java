@@ -1,14 +1,13 @@
 package io.escrow.deposit;
 
+import io.escrow.error.InvalidArgumentException;
+import io.escrow.error.TextFields;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.threshold.InvalidPointException;
 import io.escrow.threshold.KeyId;
 import io.escrow.threshold.P256;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -56,69 +55,48 @@ public final class Deposit {
         printable("provider_record_id", providerRecordId);
         printable("subject_id", subjectId);
         if (keyId == null || keyId.isEmpty()) {
-            throw new InvalidDepositException("key_id", "is required");
+            throw new InvalidArgumentException("key_id", "is required");
         }
         try {
             KeyId.require(keyId);
         } catch (KeyId.InvalidKeyIdException e) {
-            throw new InvalidDepositException("key_id", "is not a valid key_id");
+            throw new InvalidArgumentException("key_id", "is not a valid key_id");
         }
         if (keys.find(keyId).isEmpty()) {
-            throw new InvalidDepositException("key_id", "unknown escrow key '" + keyId + "'");
+            throw new InvalidArgumentException("key_id", "unknown escrow key '" + keyId + "'");
         }
         long from = seconds("covers_from", coversFrom);
         long until = seconds("covers_until", coversUntil);
         if (from > until) {
-            throw new InvalidDepositException("covers_until", "is before covers_from");
+            throw new InvalidArgumentException("covers_until", "is before covers_from");
         }
         try {
             P256.decodeUncompressed("enc", enc);
         } catch (InvalidPointException e) {
-            throw new InvalidDepositException("enc", e.getMessage().substring("enc: ".length()));
+            throw new InvalidArgumentException("enc", e.getMessage().substring("enc: ".length()));
         }
         int min = 1 + HpkeSuite.TAG_BYTES;
         int max = MAX_SESSION_KEY_BYTES + HpkeSuite.TAG_BYTES;
         if (ciphertext == null || ciphertext.length < min || ciphertext.length > max) {
-            throw new InvalidDepositException("ciphertext", "has " + (ciphertext == null ? 0 : ciphertext.length)
+            throw new InvalidArgumentException("ciphertext", "has " + (ciphertext == null ? 0 : ciphertext.length)
                     + " bytes; a sealed 1-" + MAX_SESSION_KEY_BYTES + " byte session key has " + min + "-" + max);
         }
         return new Deposit(providerRecordId, subjectId, keyId, from, until, enc.clone(), ciphertext.clone());
     }
 
     private static void printable(String field, String value) {
-        if (value == null || value.isEmpty()) {
-            throw new InvalidDepositException(field, "is required");
-        }
-        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length > MAX_ID_BYTES) {
-            throw new InvalidDepositException(field, "has " + utf8.length + " bytes; at most " + MAX_ID_BYTES + " are allowed");
-        }
-        try {
-            // Protobuf replaces invalid UTF-8 with U+FFFD; a strict round trip catches both that and lone surrogates.
-            CharBuffer decoded = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(utf8));
-            if (decoded.chars().anyMatch(ch -> ch == 0xFFFD) || !decoded.toString().equals(value)) {
-                throw new CharacterCodingException();
-            }
-        } catch (CharacterCodingException e) {
-            throw new InvalidDepositException(field, "is not valid UTF-8");
-        }
-        if (value.codePoints().anyMatch(cp -> Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT
-                || !Character.isDefined(cp))) {
-            throw new InvalidDepositException(field, "contains control or unassigned characters");
-        }
+        TextFields.requirePrintable(field, value, MAX_ID_BYTES);
     }
 
     private static long seconds(String field, Instant t) {
         if (t == null) {
-            throw new InvalidDepositException(field, "is required");
+            throw new InvalidArgumentException(field, "is required");
         }
         if (t.getNano() != 0) {
-            throw new InvalidDepositException(field, "must be whole seconds: the HPKE aad binds Unix seconds");
+            throw new InvalidArgumentException(field, "must be whole seconds: the HPKE aad binds Unix seconds");
         }
         if (t.getEpochSecond() < 0 || t.getEpochSecond() > MAX_SECONDS) {
-            throw new InvalidDepositException(field, "is outside 1970-01-01..9999-12-31");
+            throw new InvalidArgumentException(field, "is outside 1970-01-01..9999-12-31");
         }
         return t.getEpochSecond();
     }

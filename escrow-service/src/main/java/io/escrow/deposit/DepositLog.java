@@ -74,16 +74,12 @@ public final class DepositLog implements AutoCloseable {
 
     private record Pending(String provider, Deposit deposit, long submittedNanos, CompletableFuture<Receipt> result) {}
 
-    public DepositLog(Database db, MeterRegistry meters, Clock clock, Consumer<String> log) {
+    public DepositLog(Database db, SubjectHasher subjects, MeterRegistry meters, Clock clock, Consumer<String> log) {
         this.db = db;
+        this.subjects = subjects;
         this.clock = clock;
         this.log = log;
         this.meters = meters;
-        try (Connection c = db.connection()) {
-            this.subjects = SubjectHasher.load(c);
-        } catch (SQLException e) {
-            throw new StorageUnavailableException("cannot load the audit subject salt: " + e.getMessage(), e);
-        }
         this.accepted = Counter.builder("escrow.deposits.accepted").description("Deposits committed (new records)").register(meters);
         this.replayed = Counter.builder("escrow.deposits.replayed").description("Identical deposits answered with their original receipt").register(meters);
         this.latency = Timer.builder("escrow.deposit.latency").description("Time from submission to durable commit")

@@ -140,6 +140,38 @@ public final class Database implements AutoCloseable {
         return pool.getConnection();
     }
 
+    /** Work done inside one transaction. */
+    @FunctionalInterface
+    public interface Transaction<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction and commits it. Any exception rolls it back; a
+     * database failure surfaces as {@link StorageUnavailableException} with {@code what} named.
+     */
+    public <T> T inTransaction(String what, Transaction<T> work) {
+        try (Connection c = connection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // The connection is broken; closing it discards the transaction anyway.
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StorageUnavailableException(what + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** True when a trivial query succeeds within two seconds. */
     public boolean ping() {
         try (Connection c = connection()) {

@@ -1,5 +1,6 @@
 package io.escrow.transport;
 
+import io.escrow.error.AccessDeniedException;
 import io.grpc.Grpc;
 import io.grpc.ServerCall;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,7 +1,7 @@
 package io.escrow.transport;
 
 import io.escrow.deposit.DepositLog;
-import io.escrow.deposit.InvalidDepositException;
+import io.escrow.error.InvalidArgumentException;
 import io.escrow.deposit.Receipt;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.proto.v1.DepositReceipt;
@@ -70,7 +70,7 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
         CompletableFuture<Receipt> f = CompletableFuture.supplyAsync(() -> {
             try {
                 return DepositRequests.toDeposit(request, keys);
-            } catch (InvalidDepositException e) {
+            } catch (InvalidArgumentException e) {
                 deposits.rejected(e.field());
                 throw e;
             }

@@ -3,7 +3,7 @@ package io.escrow.transport;
 import com.google.protobuf.ByteString;
 import io.escrow.deposit.Deposit;
 import io.escrow.deposit.DepositLog;
-import io.escrow.deposit.InvalidDepositException;
+import io.escrow.error.InvalidArgumentException;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.keys.NoEscrowKeyException;
@@ -62,7 +62,7 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
         Deposit deposit;
         try {
             deposit = DepositRequests.toDeposit(request, keys);
-        } catch (InvalidDepositException e) {
+        } catch (InvalidArgumentException e) {
             deposits.get().rejected(e.field());
             throw e;
         }

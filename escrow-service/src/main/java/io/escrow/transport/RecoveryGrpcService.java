@@ -1,13 +1,111 @@
 package io.escrow.transport;
 
+import io.escrow.proto.v1.RecoverRequest;
+import io.escrow.proto.v1.RecoveredKey;
 import io.escrow.proto.v1.RecoveryServiceGrpc;
+import io.escrow.recovery.RecoveryService;
+import io.escrow.recovery.RecoverySink;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * RecoveryService of the contract. Registered now so that {@link AccessControlInterceptor} guards it:
- * callers without the role get PERMISSION_DENIED; callers with it get UNIMPLEMENTED until the
- * issue that implements this service fills it in.
+ * RecoveryService: streams the keys a warrant releases. Each recovery runs on a thread of its own
+ * pool (it blocks on tokens and the database) and respects the client's flow control, so a slow
+ * client holds back decryption instead of piling up sealed keys in memory.
  */
 @GrpcService
 public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImplBase {
+    /** Token ECDH does not scale past a few threads; more concurrent recoveries only queue. */
+    static final int WORKERS = 4;
+
+    @Inject
+    jakarta.inject.Provider<RecoveryService> recovery;
+
+    private final AtomicInteger threadIds = new AtomicInteger();
+    private final ExecutorService workers = Executors.newFixedThreadPool(WORKERS, r -> {
+        Thread t = new Thread(r, "recovery-" + threadIds.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Override
+    public ServerServiceDefinition bindService() {
+        return Utf8CheckingMarshaller.wrap(super.bindService());
+    }
+
+    @Override
+    public void recover(RecoverRequest request, StreamObserver<RecoveredKey> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        String caller = CallerIdentity.current().name();
+        FlowControlledSink sink = new FlowControlledSink((ServerCallStreamObserver<RecoveredKey>) response);
+        try {
+            workers.execute(() -> {
+                try {
+                    recovery.get().recover(caller, request.getWarrantId(), request.getOnlyNew(), sink);
+                    response.onCompleted();
+                } catch (Throwable t) {
+                    if (t instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    response.onError(GrpcErrorMapping.toStatus(t));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            response.onError(io.grpc.Status.UNAVAILABLE.withDescription("the service is shutting down").asException());
+        }
+    }
+
+    /** Blocks the recovery thread while the client's stream is not ready. */
+    private static final class FlowControlledSink implements RecoverySink {
+        private final ServerCallStreamObserver<RecoveredKey> call;
+        private final Object lock = new Object();
+        private volatile boolean cancelled;
+
+        FlowControlledSink(ServerCallStreamObserver<RecoveredKey> call) {
+            this.call = call;
+            call.setOnReadyHandler(this::wake);
+            call.setOnCancelHandler(() -> {
+                cancelled = true;
+                wake();
+            });
+        }
+
+        private void wake() {
+            synchronized (lock) {
+                lock.notifyAll();
+            }
+        }
+
+        @Override
+        public boolean awaitReady() throws InterruptedException {
+            synchronized (lock) {
+                while (!cancelled && !call.isReady()) {
+                    lock.wait(1000);
+                }
+            }
+            return !cancelled;
+        }
+
+        @Override
+        public void send(io.escrow.recovery.RecoveredKey key) {
+            if (!cancelled) {
+                call.onNext(WarrantMessages.toProto(key));
+            }
+        }
+    }
+
+    @PreDestroy
+    void stop() throws InterruptedException {
+        workers.shutdownNow();
+        workers.awaitTermination(5, TimeUnit.SECONDS);
+    }
 }

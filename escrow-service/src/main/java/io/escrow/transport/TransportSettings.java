@@ -1,5 +1,6 @@
 package io.escrow.transport;
 
+import io.escrow.error.AccessDeniedException;
 import io.escrow.config.ConfigurationException;
 import io.escrow.config.EscrowSettings;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -104,16 +104,9 @@ final class Utf8CheckingMarshaller<T extends Message> implements MethodDescripto
     }
 
     /** A request string field that is not valid UTF-8. */
-    static final class MalformedRequestException extends io.escrow.error.EscrowException {
-        private final String field;
-
+    static final class MalformedRequestException extends io.escrow.error.InvalidArgumentException {
         MalformedRequestException(String field) {
-            super(Category.INVALID_ARGUMENT, field + ": is not valid UTF-8");
-            this.field = field;
-        }
-
-        String field() {
-            return field;
+            super(field, "is not valid UTF-8");
         }
     }
 }

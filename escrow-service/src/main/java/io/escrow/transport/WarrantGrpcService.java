@@ -1,13 +1,65 @@
 package io.escrow.transport;
 
+import io.escrow.proto.v1.ApproveWarrantRequest;
+import io.escrow.proto.v1.FileWarrantRequest;
+import io.escrow.proto.v1.GetWarrantRequest;
+import io.escrow.proto.v1.RevokeWarrantRequest;
+import io.escrow.proto.v1.Warrant;
 import io.escrow.proto.v1.WarrantServiceGrpc;
+import io.escrow.warrant.WarrantService;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.StreamObserver;
+import io.smallrye.common.annotation.Blocking;
 import io.quarkus.grpc.GrpcService;
+import jakarta.inject.Inject;
 
 /**
- * WarrantService of the contract. Registered now so that {@link AccessControlInterceptor} guards it:
- * callers without the role get PERMISSION_DENIED; callers with it get UNIMPLEMENTED until the
- * issue that implements this service fills it in.
+ * WarrantService: agencies file, authorities approve and revoke (per-method roles are enforced by
+ * {@link AccessControlInterceptor}).
  */
 @GrpcService
 public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBase {
+    /** A Provider, so that the gRPC server starting on the event loop does not open the database there. */
+    @Inject
+    jakarta.inject.Provider<WarrantService> warrants;
+
+    @Override
+    public ServerServiceDefinition bindService() {
+        return Utf8CheckingMarshaller.wrap(super.bindService());
+    }
+
+    @Override
+    @Blocking
+    public void fileWarrant(FileWarrantRequest request, StreamObserver<Warrant> response) {
+        CallerIdentity caller = CallerIdentity.current();
+        reply(response, warrants.get().file(caller.name(), WarrantMessages.toRequest(request)));
+    }
+
+    @Override
+    @Blocking
+    public void approveWarrant(ApproveWarrantRequest request, StreamObserver<Warrant> response) {
+        CallerIdentity caller = CallerIdentity.current();
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        reply(response, warrants.get().approve(caller.name(), request.getWarrantId(), request.getCmsSignature().toByteArray()));
+    }
+
+    @Override
+    @Blocking
+    public void revokeWarrant(RevokeWarrantRequest request, StreamObserver<Warrant> response) {
+        CallerIdentity caller = CallerIdentity.current();
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        reply(response, warrants.get().revoke(caller.name(), request.getWarrantId(), request.getCmsSignature().toByteArray()));
+    }
+
+    @Override
+    @Blocking
+    public void getWarrant(GetWarrantRequest request, StreamObserver<Warrant> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        reply(response, warrants.get().get(request.getWarrantId()));
+    }
+
+    private void reply(StreamObserver<Warrant> response, io.escrow.warrant.Warrant w) {
+        response.onNext(WarrantMessages.toProto(w, warrants.get().state(w)));
+        response.onCompleted();
+    }
 }

@@ -1,6 +1,4 @@
-package io.escrow.transport;
-
-import io.escrow.error.EscrowException;
+package io.escrow.error;
 
 /** The caller's role does not allow this call, or the caller is not identified at all. */
 public final class AccessDeniedException extends EscrowException {

@@ -1,0 +1,172 @@
+package io.escrow.cli;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import io.escrow.cms.CmsSigner;
+import io.escrow.cms.PemFiles;
+import io.escrow.cms.TrustAnchors;
+import io.escrow.config.EscrowSettings;
+import io.escrow.hpke.Hpke;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.proto.v1.ApproveWarrantRequest;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.DepositRequest;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.FileWarrantRequest;
+import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.escrow.proto.v1.Warrant;
+import io.escrow.proto.v1.WarrantServiceGrpc;
+import io.escrow.proto.v1.WarrantSpec;
+import io.escrow.warrant.DemoAuthorities;
+import io.grpc.ManagedChannel;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.bouncycastle.util.encoders.Hex;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * escrowctl demo: the whole story against a running development service, one step at a time:
+ * deposit, file a warrant, approve it as court and as ministry, recover, and open the keys.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Walk through deposit -> warrant -> approvals -> recovery -> opening against a running",
+                "service on the embedded development defaults (start it with: escrowctl serve).",
+                "Files it makes (signed bytes, approvals, recipient key) go to <data-dir>/demo/."})
+final class DemoCommand implements Callable<Integer> {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    @Mixin
+    ClientChannels channels;
+
+    private final PrintStream out = System.out;
+    private int step;
+
+    @Override
+    public Integer call() throws Exception {
+        EscrowSettings settings = CliConfig.settings(null, Map.of());
+        Path dir = Files.createDirectories(settings.dataDir().resolve("demo"));
+        for (String a : DemoAuthorities.NAMES) {
+            if (!Files.exists(DemoAuthorities.signerKey(settings.dataDir(), a))) {
+                System.err.println("escrowctl: no demo authority '" + a + "' under " + DemoAuthorities.dir(settings.dataDir())
+                        + ". Start the service on the embedded defaults first (same ESCROW_DATA_DIR), then run demo.");
+                return 2;
+            }
+        }
+        ManagedChannel channel = channels.open();
+        try {
+            run(channel, settings.dataDir(), dir);
+        } finally {
+            channel.shutdownNow();
+        }
+        return 0;
+    }
+
+    private void run(ManagedChannel channel, Path dataDir, Path dir) throws Exception {
+        var escrow = EscrowServiceGrpc.newBlockingStub(channel);
+        var warrants = WarrantServiceGrpc.newBlockingStub(channel);
+
+        heading("The messaging provider fetches the escrow public key");
+        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        out.printf("  key_id %s, %d of %d custodians, public key %s...%n", key.getKeyId(), key.getThreshold(),
+                key.getCustodianCount(), Hex.toHexString(key.getPublicKey().toByteArray()).substring(0, 24));
+
+        heading("It deposits three session keys, HPKE-sealed to that key (RFC 9180)");
+        String run = Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE);
+        String alice = "alice-" + run + "@example.org";
+        String bob = "bob-" + run + "@example.org";
+        long t0 = Instant.now().getEpochSecond() - 3600;
+        Map<String, byte[]> sessionKeys = new HashMap<>();
+        for (Object[] d : List.of(new Object[] {alice, t0, t0 + 600}, new Object[] {alice, t0 + 600, t0 + 1200},
+                new Object[] {bob, t0, t0 + 600})) {
+            byte[] sk = new byte[32];
+            RANDOM.nextBytes(sk);
+            DepositReceipt r = escrow.deposit(seal(key, (String) d[0], (Long) d[1], (Long) d[2], sk));
+            sessionKeys.put(r.getRecordId(), sk);
+            out.printf("  %-40s record %s, audit index %d, session key %s%n", d[0], r.getRecordId(), r.getAuditIndex(),
+                    Hex.toHexString(sk));
+        }
+
+        heading("The agency makes a recipient key and files a warrant for " + alice + " only");
+        Hpke.KeyPair recipient = Hpke.generateKeyPair(RANDOM);
+        Path recipientKey = dir.resolve("recipient-" + run + ".key");
+        RecoverCommand.writePrivate(recipientKey, recipient);
+        byte[] nonce = new byte[16];
+        RANDOM.nextBytes(nonce);
+        long now = Instant.now().getEpochSecond();
+        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder().setSpec(WarrantSpec.newBuilder()
+                .setCaseReference("DEMO-" + run).setRequestingAgency("Demo Agency").addSubjectIds(alice)
+                .setCoversFrom(ts(t0)).setCoversUntil(ts(t0 + 1800)).setNotBefore(ts(now - 60)).setNotAfter(ts(now + 86_400))
+                .setMaxRecords(10).setRecipientPublicKey(ByteString.copyFrom(recipient.publicKeyBytes()))
+                .setNonce(ByteString.copyFrom(nonce))).build());
+        Path signedBytes = dir.resolve(w.getWarrantId() + ".signed.txt");
+        Files.write(signedBytes, w.getSignedBytes().toByteArray());
+        out.printf("  warrant %s is %s; the recipient key is %s%n", w.getWarrantId(), w.getState(), recipientKey);
+        out.printf("  what the authorities sign (%s):%n", signedBytes);
+        w.getSignedBytes().toStringUtf8().lines().forEach(l -> out.println("    | " + l));
+
+        for (String authority : DemoAuthorities.NAMES) {
+            heading("The " + authority + " signs exactly those bytes (CMS, as openssl cms -sign would) and approves");
+            byte[] cms = CmsSigner.signDetached(w.getSignedBytes().toByteArray(),
+                    PemFiles.readPrivateKey(DemoAuthorities.signerKey(dataDir, authority)), null,
+                    TrustAnchors.readCertificates(authority, DemoAuthorities.signerCertificate(dataDir, authority)));
+            Path approval = dir.resolve(w.getWarrantId() + "." + authority + ".cms");
+            Files.write(approval, cms);
+            w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                    .setCmsSignature(ByteString.copyFrom(cms)).build());
+            out.printf("  approval %s accepted; warrant is now %s%n", approval, w.getState());
+        }
+
+        heading("The agency recovers: t custodian tokens decrypt, the service re-seals each key to the recipient");
+        ByteArrayOutputStream lines = new ByteArrayOutputStream();
+        int[] counts = RecoverCommand.openAll(channel, w.getWarrantId(), recipient, false,
+                new PrintStream(lines, true, StandardCharsets.UTF_8));
+        int matched = 0;
+        for (String line : lines.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.split("\t");
+            boolean same = f.length > 3 && sessionKeys.containsKey(f[0]) && f[3].equals(Hex.toHexString(sessionKeys.get(f[0])));
+            matched += same ? 1 : 0;
+            out.printf("  %s  %s  opened %s  %s%n", f[0], f[1], f.length > 3 ? f[3] : "-", same ? "= deposited key" : "MISMATCH");
+        }
+        heading("Result");
+        out.printf("  %d of %d released keys opened with the recipient key and match what was deposited; %s's record was "
+                + "never released.%n", matched, counts[0], bob);
+        out.printf("  Every step above is a leaf in the audit log. Recover again with:%n"
+                + "    escrowctl recover open --warrant %s --recipient-key %s%n", w.getWarrantId(), recipientKey);
+        if (matched != 2 || counts[1] != 0) {
+            throw new IllegalStateException("the demo did not recover the two expected keys");
+        }
+    }
+
+    private void heading(String text) {
+        out.printf("%n[%d] %s%n", ++step, text);
+    }
+
+    private static Timestamp ts(long s) {
+        return Timestamp.newBuilder().setSeconds(s).build();
+    }
+
+    private static DepositRequest seal(EscrowKey key, String subject, long from, long until, byte[] sessionKey) {
+        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+        Hpke.Sealed s = hpke.seal(key.getPublicKey().toByteArray(),
+                ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8),
+                (subject + "\n" + from + "\n" + until).getBytes(StandardCharsets.UTF_8), sessionKey, RANDOM);
+        return DepositRequest.newBuilder().setProviderRecordId(UUID.randomUUID().toString()).setSubjectId(subject)
+                .setKeyId(key.getKeyId()).setCoversFrom(ts(from)).setCoversUntil(ts(until))
+                .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build();
+    }
+}

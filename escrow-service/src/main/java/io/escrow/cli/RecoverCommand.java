@@ -1,0 +1,126 @@
+package io.escrow.cli;
+
+import io.escrow.cms.PemFiles;
+import io.escrow.hpke.Hpke;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.proto.v1.RecoverRequest;
+import io.escrow.proto.v1.RecoveredKey;
+import io.escrow.proto.v1.RecoveryServiceGrpc;
+import io.grpc.ManagedChannel;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyFactory;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPrivateKey;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.concurrent.Callable;
+import org.bouncycastle.util.encoders.Hex;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** escrowctl recover: what the recipient agency runs. */
+@Command(name = "recover", mixinStandardHelpOptions = true, description = "Recipient tools: make a recipient key, recover and open keys.",
+        subcommands = {RecoverCommand.Keygen.class, RecoverCommand.Open.class, CommandLine.HelpCommand.class})
+final class RecoverCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true,
+            description = "Create a P-256 recipient key; prints the public key to put in a warrant's recipient_public_key.")
+    static final class Keygen implements Callable<Integer> {
+        @Option(names = "--out", required = true, description = "where to write the private key (PEM PKCS#8, mode 0600)")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            Hpke.KeyPair kp = Hpke.generateKeyPair(new SecureRandom());
+            writePrivate(out, kp);
+            System.out.println("recipient private key: " + out);
+            System.out.println("recipient_public_key:  " + Hex.toHexString(kp.publicKeyBytes()));
+            return 0;
+        }
+    }
+
+    static void writePrivate(Path out, Hpke.KeyPair kp) throws Exception {
+        java.security.AlgorithmParameters params = java.security.AlgorithmParameters.getInstance("EC");
+        params.init(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.spec.ECParameterSpec p256 = params.getParameterSpec(java.security.spec.ECParameterSpec.class);
+        var key = KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.ECPrivateKeySpec(kp.secret(), p256));
+        Files.deleteIfExists(out);
+        Files.createFile(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(out, PemFiles.pem(key));
+    }
+
+    static Hpke.KeyPair readPrivate(Path file) throws Exception {
+        if (!(PemFiles.readPrivateKey(file) instanceof ECPrivateKey ec)) {
+            throw new IllegalStateException(file + " is not an EC private key");
+        }
+        return new Hpke.KeyPair(ec.getS());
+    }
+
+    @Command(name = "open", mixinStandardHelpOptions = true,
+            description = {"Run Recover for a warrant and open every released key with the recipient's private key.",
+                    "Prints one line per record: record_id, subject_id, covers window, session key (hex)."})
+    static final class Open implements Callable<Integer> {
+        @Option(names = "--warrant", required = true, description = "warrant_id")
+        String warrantId;
+
+        @Option(names = "--recipient-key", required = true, description = "the recipient's private key (PEM)")
+        Path recipientKey;
+
+        @Option(names = "--only-new", description = "skip records this warrant already released")
+        boolean onlyNew;
+
+        @Mixin
+        ClientChannels channels;
+
+        @Override
+        public Integer call() throws Exception {
+            Hpke.KeyPair recipient = readPrivate(recipientKey);
+            ManagedChannel channel = channels.open();
+            try {
+                int[] counts = openAll(channel, warrantId, recipient, onlyNew, System.out);
+                System.err.println("opened " + counts[0] + " key(s)" + (counts[1] > 0 ? ", " + counts[1] + " FAILED to open" : ""));
+                return counts[1] == 0 ? 0 : 1;
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+    }
+
+    /** Streams and opens; returns {opened, failed}. */
+    static int[] openAll(ManagedChannel channel, String warrantId, Hpke.KeyPair recipient, boolean onlyNew, PrintStream out) {
+        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+        byte[] info = ("escrow/v1/recovery/" + warrantId).getBytes(StandardCharsets.UTF_8);
+        Iterator<RecoveredKey> it = RecoveryServiceGrpc.newBlockingStub(channel)
+                .recover(RecoverRequest.newBuilder().setWarrantId(warrantId).setOnlyNew(onlyNew).build());
+        int opened = 0;
+        int failed = 0;
+        while (it.hasNext()) {
+            RecoveredKey k = it.next();
+            byte[] key = hpke.openOrNull(recipient, k.getEnc().toByteArray(), info,
+                    k.getRecordId().getBytes(StandardCharsets.UTF_8), k.getSealedKey().toByteArray());
+            if (key == null) {
+                failed++;
+                out.println(k.getRecordId() + "\t" + k.getSubjectId() + "\tFAILED: not sealed to this recipient key");
+            } else {
+                opened++;
+                out.println(k.getRecordId() + "\t" + k.getSubjectId() + "\t" + k.getCoversFrom().getSeconds() + ".."
+                        + k.getCoversUntil().getSeconds() + "\t" + Hex.toHexString(key) + "\t(audit index " + k.getAuditIndex() + ")");
+                Arrays.fill(key, (byte) 0);
+            }
+        }
+        return new int[] {opened, failed};
+    }
+}

@@ -1,0 +1,163 @@
+package io.escrow.cli;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import io.escrow.cms.CmsSigner;
+import io.escrow.cms.PemFiles;
+import io.escrow.cms.TrustAnchors;
+import io.escrow.config.EscrowSettings;
+import io.escrow.hpke.Hpke;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.hsm.Pkcs11ShareToken;
+import io.escrow.proto.v1.ApproveWarrantRequest;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.DepositRequest;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.FileWarrantRequest;
+import io.escrow.proto.v1.RecoverRequest;
+import io.escrow.proto.v1.RecoveredKey;
+import io.escrow.proto.v1.RecoveryServiceGrpc;
+import io.escrow.proto.v1.Warrant;
+import io.escrow.proto.v1.WarrantServiceGrpc;
+import io.escrow.proto.v1.WarrantSpec;
+import io.escrow.threshold.P256;
+import io.escrow.threshold.Shamir;
+import io.escrow.warrant.DemoAuthorities;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.math.ec.ECPoint;
+
+/**
+ * The recovery phase of {@code escrowctl load}: n in-scope deposits, one warrant approved by the
+ * demo authorities, one Recover stream on loopback. Compared with the raw in-token ECDH rate of
+ * custodian 1 measured in the same run (rate ÷ t is what t tokens could do with no overhead).
+ */
+final class RecoveryLoad {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private RecoveryLoad() {}
+
+    static void run(ManagedChannel channel, EscrowSettings settings, EscrowKey key, int n, int seconds) throws Exception {
+        for (String a : DemoAuthorities.NAMES) {
+            if (!java.nio.file.Files.exists(DemoAuthorities.signerKey(settings.dataDir(), a))) {
+                System.out.println("recovery: skipped (needs the demo authorities of the embedded development default under "
+                        + DemoAuthorities.dir(settings.dataDir()) + ")");
+                return;
+            }
+        }
+        String subject = "recovery-load-" + Long.toString(System.currentTimeMillis(), 36);
+        System.out.printf("recovery: sealing and depositing %,d records for one subject ...%n", n);
+        deposit(channel, key, subject, n);
+
+        double raw = rawEcdh(settings, key.getKeyId(), seconds);
+        System.out.printf("raw in-token ECDH (%s), 1 thread:  %,10.0f /s%n", settings.custodians().get(0).custodianId(), raw);
+
+        Hpke.KeyPair recipient = Hpke.generateKeyPair(RANDOM);
+        Warrant w = approvedWarrant(channel, settings, subject, n, recipient);
+        long start = System.nanoTime();
+        Iterator<RecoveredKey> it = RecoveryServiceGrpc.newBlockingStub(channel)
+                .recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
+        int received = 0;
+        RecoveredKey last = null;
+        while (it.hasNext()) {
+            last = it.next();
+            received++;
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        double rate = received / secs;
+        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+        boolean opens = last != null && hpke.openOrNull(recipient, last.getEnc().toByteArray(),
+                ("escrow/v1/recovery/" + w.getWarrantId()).getBytes(StandardCharsets.UTF_8),
+                last.getRecordId().getBytes(StandardCharsets.UTF_8), last.getSealedKey().toByteArray()) != null;
+        System.out.printf("Recover, 1 stream, %,d records:     %,10.0f records/s  (%.1f s; last key opens: %s)%n",
+                received, rate, secs, opens ? "yes" : "NO");
+        System.out.printf("recovery / (raw ECDH / t=%d):         %10.2f  (target >= 0.40)%n", key.getThreshold(),
+                rate / (raw / key.getThreshold()));
+    }
+
+    private static void deposit(ManagedChannel channel, EscrowKey key, String subject, int n) throws Exception {
+        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        StreamObserver<DepositRequest> out = EscrowServiceGrpc.newStub(channel).depositStream(new StreamObserver<>() {
+            public void onNext(DepositReceipt r) {}
+
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            public void onCompleted() {
+                done.complete(null);
+            }
+        });
+        for (int i = 0; i < n; i++) {
+            long from = 1_700_000_000L + i;
+            byte[] sessionKey = new byte[32];
+            RANDOM.nextBytes(sessionKey);
+            Hpke.Sealed s = hpke.seal(key.getPublicKey().toByteArray(), info,
+                    (subject + "\n" + from + "\n" + (from + 60)).getBytes(StandardCharsets.UTF_8), sessionKey, RANDOM);
+            out.onNext(DepositRequest.newBuilder().setProviderRecordId(subject + "-" + i).setSubjectId(subject)
+                    .setKeyId(key.getKeyId()).setCoversFrom(ts(from)).setCoversUntil(ts(from + 60))
+                    .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build());
+        }
+        out.onCompleted();
+        done.get(10, TimeUnit.MINUTES);
+    }
+
+    /** Single-thread ECDH rate inside custodian 1's token, on this key's share, after a one-second warm-up. */
+    private static double rawEcdh(EscrowSettings settings, String keyId, int seconds) {
+        List<ECPoint> points = new ArrayList<>();
+        for (int i = 0; i < 256; i++) {
+            points.add(P256.G.multiply(Shamir.randomNonZeroScalar(RANDOM)).normalize());
+        }
+        try (Pkcs11ShareToken token = Pkcs11ShareToken.open(settings.custodians().get(0))) {
+            long warm = System.nanoTime() + 1_000_000_000L;
+            int i = 0;
+            while (System.nanoTime() < warm) {
+                token.deriveX(keyId, points.get(i++ % points.size()));
+            }
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            long count = 0;
+            while (System.nanoTime() < end) {
+                token.deriveX(keyId, points.get(i++ % points.size()));
+                count++;
+            }
+            return count / (double) seconds;
+        }
+    }
+
+    private static Warrant approvedWarrant(ManagedChannel channel, EscrowSettings settings, String subject, int n,
+                                           Hpke.KeyPair recipient) throws Exception {
+        var warrants = WarrantServiceGrpc.newBlockingStub(channel);
+        long now = Instant.now().getEpochSecond();
+        byte[] nonce = new byte[16];
+        RANDOM.nextBytes(nonce);
+        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder().setSpec(WarrantSpec.newBuilder()
+                .setCaseReference("LOAD-" + subject).setRequestingAgency("escrowctl load").addSubjectIds(subject)
+                .setCoversFrom(ts(1_600_000_000L)).setCoversUntil(ts(1_800_000_000L))
+                .setNotBefore(ts(now - 60)).setNotAfter(ts(now + 3600)).setMaxRecords(n)
+                .setRecipientPublicKey(ByteString.copyFrom(recipient.publicKeyBytes()))
+                .setNonce(ByteString.copyFrom(nonce))).build());
+        for (String a : DemoAuthorities.NAMES) {
+            byte[] cms = CmsSigner.signDetached(w.getSignedBytes().toByteArray(),
+                    PemFiles.readPrivateKey(DemoAuthorities.signerKey(settings.dataDir(), a)), null,
+                    TrustAnchors.readCertificates(a, DemoAuthorities.signerCertificate(settings.dataDir(), a)));
+            w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                    .setCmsSignature(ByteString.copyFrom(cms)).build());
+        }
+        return w;
+    }
+
+    private static Timestamp ts(long s) {
+        return Timestamp.newBuilder().setSeconds(s).build();
+    }
+}

@@ -1,0 +1,40 @@
+package io.escrow.warrant;
+
+import io.escrow.config.ConfigValues;
+import io.escrow.config.ConfigurationException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Bounds on what a warrant may ask for, so that a single approval can never be stretched into
+ * bulk access.
+ *
+ * <pre>
+ * escrow.warrant.max-lifetime     longest not_before..not_after, ISO-8601 duration (default P30D)
+ * escrow.warrant.max-records-cap  highest max_records a warrant may name (default 100000)
+ * escrow.warrant.max-subjects     most subject_ids in one warrant (default 1000)
+ * </pre>
+ */
+public record WarrantLimits(Duration maxLifetime, int maxRecordsCap, int maxSubjects) {
+    public static final WarrantLimits DEFAULT = new WarrantLimits(Duration.ofDays(30), 100_000, 1000);
+
+    public WarrantLimits {
+        if (maxLifetime.isNegative() || maxLifetime.isZero()) {
+            throw new ConfigurationException("escrow.warrant.max-lifetime must be positive");
+        }
+    }
+
+    public static WarrantLimits load(Function<String, Optional<String>> get) {
+        Duration lifetime = get.apply("escrow.warrant.max-lifetime").map(v -> {
+            try {
+                return Duration.parse(v.strip());
+            } catch (RuntimeException e) {
+                throw new ConfigurationException("escrow.warrant.max-lifetime must be an ISO-8601 duration such as P30D");
+            }
+        }).orElse(DEFAULT.maxLifetime());
+        int cap = ConfigValues.intValue(get, "escrow.warrant.max-records-cap", DEFAULT.maxRecordsCap(), 1, Integer.MAX_VALUE);
+        int subjects = ConfigValues.intValue(get, "escrow.warrant.max-subjects", DEFAULT.maxSubjects(), 1, 100_000);
+        return new WarrantLimits(lifetime, cap, subjects);
+    }
+}

@@ -1,0 +1,254 @@
+package io.escrow.warrant;
+
+import io.escrow.audit.AuditAppender;
+import io.escrow.audit.AuditEntry;
+import io.escrow.audit.AuditWriter;
+import io.escrow.audit.SubjectHasher;
+import io.escrow.cms.CmsSignatureVerifier;
+import io.escrow.cms.TrustAnchors;
+import io.escrow.cms.VerifiedSignature;
+import io.escrow.error.EscrowException;
+import io.escrow.error.InvalidArgumentException;
+import io.escrow.storage.Database;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Filing, approval, revocation and expiry of warrants. Each accepted action and each rejection
+ * appends an audit leaf; accepted actions commit together with their leaf, rejections commit
+ * their leaf before the caller hears the error.
+ *
+ * <p>Lock order, in every transaction that writes: the audit head, then the warrant row.
+ */
+public final class WarrantService {
+    private static final Pattern WARRANT_ID = Pattern.compile("w-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    private final Database db;
+    private final TrustAnchors authorities;
+    private final WarrantPolicy policy;
+    private final WarrantLimits limits;
+    private final SubjectHasher subjects;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final AuditWriter audit;
+
+    public WarrantService(Database db, TrustAnchors authorities, WarrantPolicy policy, WarrantLimits limits,
+                          SubjectHasher subjects, Clock clock, MeterRegistry meters) {
+        this.db = db;
+        this.authorities = authorities;
+        this.policy = policy;
+        this.limits = limits;
+        this.subjects = subjects;
+        this.clock = clock;
+        this.meters = meters;
+        this.audit = new AuditWriter(db, clock);
+    }
+
+    public WarrantPolicy policy() {
+        return policy;
+    }
+
+    public Instant now() {
+        return clock.instant();
+    }
+
+    public Warrant file(String caller, WarrantRequest request) {
+        Instant now = clock.instant();
+        WarrantSpec spec;
+        try {
+            spec = request.validate(limits, now);
+        } catch (EscrowException e) {
+            throw rejected("warrant_filing_rejected", caller, null, e);
+        }
+        String warrantId = "w-" + UUID.randomUUID();
+        byte[] signed = SignedBytes.encode(warrantId, spec);
+        Object outcome = db.inTransaction("filing a warrant", c -> {
+            long index = AuditAppender.lockHead(c);
+            if (WarrantStore.nonceUsed(c, spec.nonce())) {
+                return new InvalidArgumentException("spec.nonce", "was already used by another warrant; "
+                        + "every filing needs fresh random bytes");
+            }
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("warrant_id", warrantId);
+            f.put("case_reference", spec.caseReference());
+            f.put("requesting_agency", spec.requestingAgency());
+            f.put("subject_hashes", subjectHashes(spec.subjectIds()));
+            f.put("covers_from", spec.coversFrom());
+            f.put("covers_until", spec.coversUntil());
+            f.put("not_before", spec.notBefore());
+            f.put("not_after", spec.notAfter());
+            f.put("max_records", spec.maxRecords());
+            f.put("signed_bytes_sha256", sha256(signed));
+            AuditAppender.append(c, index, List.of(AuditEntry.of("warrant_filed", now, caller, f)));
+            WarrantStore.insert(c, warrantId, spec, signed, caller, now, index);
+            return null;
+        });
+        if (outcome instanceof EscrowException e) {
+            throw rejected("warrant_filing_rejected", caller, null, e);
+        }
+        count("escrow.warrants.filed");
+        return get(warrantId);
+    }
+
+    public Warrant get(String warrantId) {
+        requireId(warrantId);
+        expireDue();
+        return db.inTransaction("reading warrant " + warrantId, c -> WarrantStore.find(c, warrantId, false))
+                .orElseThrow(() -> new WarrantNotFoundException(warrantId));
+    }
+
+    public WarrantState state(Warrant w) {
+        return w.state(clock.instant(), policy);
+    }
+
+    public Warrant approve(String caller, String warrantId, byte[] cms) {
+        Warrant w;
+        VerifiedSignature sig;
+        try {
+            w = get(warrantId);
+            sig = CmsSignatureVerifier.verify(cms, w.signedBytes(), authorities, w.filedAt(), clock.instant());
+        } catch (EscrowException e) {
+            throw rejected("approval_rejected", caller, warrantId, e);
+        }
+        Instant now = clock.instant();
+        Object outcome = db.inTransaction("approving warrant " + warrantId, c -> {
+            long index = AuditAppender.lockHead(c);
+            Warrant locked = WarrantStore.find(c, warrantId, true).orElseThrow();
+            WarrantState state = locked.state(now, policy);
+            if (state.isFinal()) {
+                return new WarrantNotActiveException("cannot approve: " + locked.whyNotActive(now, policy));
+            }
+            if (locked.approvals().stream().anyMatch(a -> a.authority().equals(sig.name()))) {
+                return new DuplicateApprovalException(warrantId, sig.name());
+            }
+            List<Approval> after = new java.util.ArrayList<>(locked.approvals());
+            after.add(new Approval(sig.name(), sig.signer(), now));
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("warrant_id", warrantId);
+            f.put("authority", sig.name());
+            f.put("signer", sig.signer());
+            f.put("signing_time", sig.signingTime().getEpochSecond());
+            f.put("signer_certificate_sha256", sig.certificateSha256());
+            f.put("cms_sha256", sha256(cms));
+            f.put("policy_met", policy.isMetBy(after));
+            AuditAppender.append(c, index, List.of(AuditEntry.of("warrant_approved", now, caller, f)));
+            WarrantStore.insertApproval(c, warrantId, sig.name(), sig.signer(), sig.signingTime(), now, cms, index);
+            return null;
+        });
+        if (outcome instanceof EscrowException e) {
+            throw rejected("approval_rejected", caller, warrantId, e);
+        }
+        count("escrow.warrant.approvals");
+        return get(warrantId);
+    }
+
+    public Warrant revoke(String caller, String warrantId, byte[] cms) {
+        Warrant w;
+        VerifiedSignature sig;
+        try {
+            w = get(warrantId);
+            sig = CmsSignatureVerifier.verify(cms, SignedBytes.revocation(warrantId), authorities, w.filedAt(), clock.instant());
+        } catch (EscrowException e) {
+            throw rejected("revocation_rejected", caller, warrantId, e);
+        }
+        Instant now = clock.instant();
+        Object outcome = db.inTransaction("revoking warrant " + warrantId, c -> {
+            long index = AuditAppender.lockHead(c);
+            Warrant locked = WarrantStore.find(c, warrantId, true).orElseThrow();
+            if (locked.recorded() == Warrant.Recorded.REVOKED) {
+                return new WarrantNotActiveException("warrant " + warrantId + " is already REVOKED");
+            }
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("warrant_id", warrantId);
+            f.put("authority", sig.name());
+            f.put("signer", sig.signer());
+            f.put("signing_time", sig.signingTime().getEpochSecond());
+            f.put("cms_sha256", sha256(cms));
+            f.put("previous_state", locked.state(now, policy).name());
+            AuditAppender.append(c, index, List.of(AuditEntry.of("warrant_revoked", now, caller, f)));
+            WarrantStore.record(c, warrantId, Warrant.Recorded.REVOKED);
+            return null;
+        });
+        if (outcome instanceof EscrowException e) {
+            throw rejected("revocation_rejected", caller, warrantId, e);
+        }
+        count("escrow.warrants.revoked");
+        return get(warrantId);
+    }
+
+    /** Records every warrant whose not_after has passed as EXPIRED, each with a leaf; returns how many. */
+    public int expireDue() {
+        Instant now = clock.instant();
+        boolean any = db.inTransaction("checking warrant expiry", c -> WarrantStore.anyDueForExpiry(c, now));
+        if (!any) {
+            return 0;
+        }
+        return db.inTransaction("expiring warrants", c -> {
+            long index = AuditAppender.lockHead(c);
+            List<String> due = WarrantStore.lockDueForExpiry(c, now);
+            List<AuditEntry> leaves = new java.util.ArrayList<>();
+            for (String id : due) {
+                WarrantStore.record(c, id, Warrant.Recorded.EXPIRED);
+                leaves.add(AuditEntry.of("warrant_expired", now, "escrow-service", Map.of("warrant_id", id)));
+            }
+            AuditAppender.append(c, index, leaves);
+            return due.size();
+        });
+    }
+
+    /**
+     * Appends a leaf for a refused request, in its own transaction, and returns the error to throw:
+     * every rejection is on the record before the caller learns of it.
+     */
+    public EscrowException rejected(String type, String caller, String warrantId, EscrowException error) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        if (warrantId != null) {
+            f.put("warrant_id", warrantId);
+        }
+        f.put("status", error.category().name());
+        f.put("reason", error.getMessage());
+        audit.append(type, caller, f);
+        String reason = error instanceof InvalidArgumentException ia ? ia.field() : error.category().name().toLowerCase();
+        Counter.builder("escrow.warrant.rejections").description("Warrant requests refused, by action and reason")
+                .tag("action", type).tag("reason", reason).register(meters).increment();
+        return error;
+    }
+
+    private void count(String name) {
+        meters.counter(name).increment();
+    }
+
+    /** Ids are ours; anything else cannot exist and is rejected before touching the database. */
+    private static void requireId(String warrantId) {
+        if (warrantId == null || warrantId.isEmpty()) {
+            throw new InvalidArgumentException("warrant_id", "is required");
+        }
+        if (!WARRANT_ID.matcher(warrantId).matches()) {
+            throw new WarrantNotFoundException(warrantId.length() > 64 ? warrantId.substring(0, 64) + "..." : warrantId);
+        }
+    }
+
+    private byte[] subjectHashes(List<String> ids) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(32 * ids.size());
+        ids.forEach(s -> out.writeBytes(subjects.hash(s)));
+        return out.toByteArray();
+    }
+
+    static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.escrow.warrant;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/** SQL for warrants and their approvals. Every method runs inside the caller's transaction. */
+public final class WarrantStore {
+    private WarrantStore() {}
+
+    public static boolean nonceUsed(Connection c, byte[] nonce) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select 1 from warrants where nonce = ?")) {
+            ps.setBytes(1, nonce);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    public static void insert(Connection c, String warrantId, WarrantSpec s, byte[] signedBytes, String filedBy, Instant filedAt,
+                       long auditIndex) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into warrants (warrant_id, filed_by, filed_at, case_reference, "
+                + "requesting_agency, subject_ids, covers_from, covers_until, not_before, not_after, max_records, "
+                + "recipient_public_key, nonce, signed_bytes, state, audit_index) "
+                + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'OPEN', ?)")) {
+            ps.setString(1, warrantId);
+            ps.setString(2, filedBy);
+            ps.setTimestamp(3, Timestamp.from(filedAt));
+            ps.setString(4, s.caseReference());
+            ps.setString(5, s.requestingAgency());
+            ps.setArray(6, c.createArrayOf("text", s.subjectIds().toArray()));
+            ps.setLong(7, s.coversFrom());
+            ps.setLong(8, s.coversUntil());
+            ps.setLong(9, s.notBefore());
+            ps.setLong(10, s.notAfter());
+            ps.setInt(11, s.maxRecords());
+            ps.setBytes(12, s.recipientPublicKey());
+            ps.setBytes(13, s.nonce());
+            ps.setBytes(14, signedBytes);
+            ps.setLong(15, auditIndex);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The warrant with its approvals; with {@code lock}, its row stays locked until the transaction ends. */
+    public static Optional<Warrant> find(Connection c, String warrantId, boolean lock) throws SQLException {
+        Warrant w;
+        try (PreparedStatement ps = c.prepareStatement("select case_reference, requesting_agency, subject_ids, covers_from, "
+                + "covers_until, not_before, not_after, max_records, recipient_public_key, nonce, signed_bytes, filed_by, "
+                + "filed_at, state, records_released from warrants where warrant_id = ?" + (lock ? " for update" : ""))) {
+            ps.setString(1, warrantId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                Array subjects = rs.getArray(3);
+                WarrantSpec spec = new WarrantSpec(rs.getString(1), rs.getString(2),
+                        Arrays.asList((String[]) subjects.getArray()), rs.getLong(4), rs.getLong(5), rs.getLong(6),
+                        rs.getLong(7), rs.getInt(8), rs.getBytes(9), rs.getBytes(10));
+                w = new Warrant(warrantId, spec, rs.getBytes(11), rs.getString(12), rs.getTimestamp(13).toInstant(),
+                        Warrant.Recorded.valueOf(rs.getString(14)), List.of(), rs.getInt(15));
+            }
+        }
+        List<Approval> approvals = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "select authority, signer, approved_at from warrant_approvals where warrant_id = ? order by approved_at, authority")) {
+            ps.setString(1, warrantId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    approvals.add(new Approval(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant()));
+                }
+            }
+        }
+        return Optional.of(new Warrant(w.warrantId(), w.spec(), w.signedBytes(), w.filedBy(), w.filedAt(), w.recorded(),
+                approvals, w.recordsReleased()));
+    }
+
+    public static void insertApproval(Connection c, String warrantId, String authority, String signer, Instant signingTime,
+                               Instant approvedAt, byte[] cms, long auditIndex) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("insert into warrant_approvals (warrant_id, authority, signer, "
+                + "signing_time, approved_at, cms_signature, audit_index) values (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, warrantId);
+            ps.setString(2, authority);
+            ps.setString(3, signer);
+            ps.setTimestamp(4, Timestamp.from(signingTime));
+            ps.setTimestamp(5, Timestamp.from(approvedAt));
+            ps.setBytes(6, cms);
+            ps.setLong(7, auditIndex);
+            ps.executeUpdate();
+        }
+    }
+
+    public static void record(Connection c, String warrantId, Warrant.Recorded state) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update warrants set state = ? where warrant_id = ?")) {
+            ps.setString(1, state.name());
+            ps.setString(2, warrantId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Open warrants whose not_after has passed, locked; skips rows another replica is handling. */
+    public static List<String> lockDueForExpiry(Connection c, Instant now) throws SQLException {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select warrant_id from warrants where state = 'OPEN' "
+                + "and not_after <= ? order by warrant_id for update skip locked")) {
+            ps.setLong(1, now.getEpochSecond());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    public static boolean anyDueForExpiry(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select 1 from warrants where state = 'OPEN' and not_after <= ? limit 1")) {
+            ps.setLong(1, now.getEpochSecond());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+}
