@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
 import org.bouncycastle.math.ec.ECPoint;
+import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 import org.bouncycastle.util.BigIntegers;
 
 /**
@@ -26,6 +27,27 @@ public final class Hpke {
         return suite;
     }
 
+    /**
+     * Fixed-base comb multiplication: its precomputed table for a point is built once and kept on
+     * that point object, so multiples of G (and of a {@link Recipient}) cost a fraction of a
+     * general scalar multiplication. Regular, like the comb it is.
+     */
+    private static final FixedPointCombMultiplier COMB = new FixedPointCombMultiplier();
+
+    /**
+     * A validated recipient public key for sealing many messages to it: the point is decoded and
+     * checked once, and its comb table is built on first use.
+     */
+    public static final class Recipient {
+        private final byte[] encoded;
+        private final ECPoint point;
+
+        public Recipient(byte[] encoded) {
+            this.point = P256.decodeUncompressed("recipient public key", encoded);
+            this.encoded = encoded.clone();
+        }
+    }
+
     /** The result of a single-shot seal: the encapsulated key and the AEAD output. */
     public record Sealed(byte[] enc, byte[] ciphertext) {}
 
@@ -39,7 +61,7 @@ public final class Hpke {
                 throw new IllegalArgumentException("private key out of range");
             }
             this.secret = secret;
-            this.publicKey = P256.G.multiply(secret).normalize();
+            this.publicKey = COMB.multiply(P256.G, secret).normalize();
         }
 
         public BigInteger secret() {
@@ -88,11 +110,22 @@ public final class Hpke {
         return sealWithEphemeral(recipientPublicKey, generateKeyPair(rng), info, aad, plaintext);
     }
 
+    /** Single-shot base-mode seal to a recipient that receives many messages. */
+    public Sealed seal(Recipient recipient, byte[] info, byte[] aad, byte[] plaintext, SecureRandom rng) {
+        KeyPair ephemeral = generateKeyPair(rng);
+        return seal(recipient.encoded, COMB.multiply(recipient.point, ephemeral.secret()), ephemeral, info, aad, plaintext);
+    }
+
     /** Seal with a caller-chosen ephemeral key; only for known-answer tests. */
     public Sealed sealWithEphemeral(byte[] recipientPublicKey, KeyPair ephemeral, byte[] info, byte[] aad, byte[] plaintext) {
         ECPoint pkR = P256.decodeUncompressed("recipient public key", recipientPublicKey);
+        return seal(recipientPublicKey, pkR.multiply(ephemeral.secret()), ephemeral, info, aad, plaintext);
+    }
+
+    /** @param shared the DH point ephemeral·pkR */
+    private Sealed seal(byte[] recipientPublicKey, ECPoint shared, KeyPair ephemeral, byte[] info, byte[] aad, byte[] plaintext) {
         byte[] enc = ephemeral.publicKeyBytes();
-        byte[] dh = P256.xBytes(pkR.multiply(ephemeral.secret()).normalize());
+        byte[] dh = P256.xBytes(shared.normalize());
         byte[] sharedSecret = sharedSecretFromDh(dh, enc, recipientPublicKey);
         HpkeContext ctx = keySchedule(sharedSecret, info);
         try {

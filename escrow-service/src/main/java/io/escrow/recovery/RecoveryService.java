@@ -33,6 +33,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
@@ -64,6 +68,17 @@ public final class RecoveryService {
     private final MeterRegistry meters;
     private final Timer perRecord;
     private final AuditWriter audit;
+    private final ExecutorService committer = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "recovery-commit");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Re-sealing to recipients: host EC work that runs beside the token work of the recovery threads. */
+    private final ExecutorService sealer = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "recovery-seal");
+        t.setDaemon(true);
+        return t;
+    });
 
     public RecoveryService(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                            Supplier<List<ShareToken>> tokens, java.time.Clock clock, MeterRegistry meters) {
@@ -99,11 +114,13 @@ public final class RecoveryService {
             throw warrants.rejected("recovery_refused", caller, warrantId, e);
         }
         audit(caller, "recovery_started", Map.of("warrant_id", warrantId, "only_new", onlyNew));
-        int released = 0;
-        int resent = 0;
-        int failed = 0;
+        Tally tally = new Tally();
         String outcome = "complete";
         long cursor = -1;
+        Hpke.Recipient recipient = new Hpke.Recipient(w.spec().recipientPublicKey());
+        // Page n+1 is opened in the tokens while page n commits and is sent: the database round
+        // trip and fsync then cost no token time. Commits stay in page order.
+        CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
         try {
             while (true) {
                 if (!sink.awaitReady()) {
@@ -117,41 +134,85 @@ public final class RecoveryService {
                     break;
                 }
                 cursor = page.get(page.size() - 1).depositIndex();
-                List<Prepared> prepared = new ArrayList<>();
+                List<CompletableFuture<Prepared>> sealing = new ArrayList<>();
                 List<Failed> failures = new ArrayList<>();
                 for (InScopeRecord r : page) {
-                    open(warrantId, w.spec(), r, prepared, failures);
+                    open(warrantId, w.spec(), recipient, r, sealing, failures);
                 }
-                failed += failures.size();
-                PageOutcome p = db.inTransaction("releasing records under warrant " + warrantId,
-                        c -> commit(c, caller, warrantId, onlyNew, prepared, failures));
-                for (RecoveredKey k : p.keys()) {
-                    sink.send(k);
+                List<Prepared> prepared = new ArrayList<>(sealing.size());
+                for (CompletableFuture<Prepared> f : sealing) {
+                    prepared.add(awaitValue(f));
                 }
-                released += p.released();
-                resent += p.resent();
-                if (p.stopped() != null) {
-                    outcome = p.stopped();
-                    throw new WarrantNotActiveException("recovery stopped: " + p.stopped());
-                }
-                if (p.exhausted()) {
-                    outcome = "warrant exhausted";
+                await(inFlight);
+                if (tally.stopped != null || tally.exhausted) {
                     break;
                 }
+                inFlight = CompletableFuture.runAsync(() -> {
+                    PageOutcome p = db.inTransaction("releasing records under warrant " + warrantId,
+                            c -> commit(c, caller, warrantId, onlyNew, prepared, failures));
+                    p.keys().forEach(sink::send);
+                    tally.add(p, failures.size());
+                }, committer);
+            }
+            await(inFlight);
+            if (tally.stopped != null) {
+                outcome = tally.stopped;
+                throw new WarrantNotActiveException("recovery stopped: " + tally.stopped);
+            }
+            if (tally.exhausted) {
+                outcome = "warrant exhausted";
             }
         } catch (InterruptedException | RuntimeException e) {
             if ("complete".equals(outcome)) {
                 outcome = "failed: " + e.getMessage();
             }
-            end(caller, warrantId, released, resent, failed, outcome);
+            end(caller, warrantId, tally, outcome);
             throw e;
         }
-        end(caller, warrantId, released, resent, failed, outcome);
-        return new RecoveryReport(warrantId, released, resent, failed, outcome);
+        end(caller, warrantId, tally, outcome);
+        return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, outcome);
     }
 
-    /** Opens one record into {@code prepared}, or notes why it cannot be opened. Never keeps the plaintext. */
-    private void open(String warrantId, WarrantSpec spec, InScopeRecord r, List<Prepared> prepared, List<Failed> failures) {
+    /** Totals of the committed pages; written by the committer, read after joining it. */
+    private static final class Tally {
+        int released;
+        int resent;
+        int failed;
+        String stopped;
+        boolean exhausted;
+
+        void add(PageOutcome p, int failures) {
+            released += p.released();
+            resent += p.resent();
+            failed += failures;
+            stopped = p.stopped();
+            exhausted = p.exhausted();
+        }
+    }
+
+    /** Waits for the previous page's commit; its failure becomes this recovery's. */
+    private static void await(CompletableFuture<Void> f) throws InterruptedException {
+        awaitValue(f);
+    }
+
+    private static <T> T awaitValue(CompletableFuture<T> f) throws InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Opens one record in the tokens and queues its re-sealing on {@link #sealer}, so that the
+     * host's two scalar multiplications for the seal overlap the next record's token ECDHs. A
+     * record that does not open goes to {@code failures}. The plaintext is wiped once sealed.
+     */
+    private void open(String warrantId, WarrantSpec spec, Hpke.Recipient recipient, InScopeRecord r,
+                      List<CompletableFuture<Prepared>> sealing, List<Failed> failures) {
         if (!spec.covers(r.subjectId(), r.coversFrom(), r.coversUntil())) {
             throw new IllegalStateException("record " + r.recordId() + " is outside warrant " + warrantId);
         }
@@ -165,16 +226,17 @@ public final class RecoveryService {
             failures.add(new Failed(r, e.getMessage()));
             return;
         }
-        byte[] plaintext = opening.plaintext();
-        try {
-            Hpke.Sealed sealed = hpke.seal(spec.recipientPublicKey(),
-                    ("escrow/v1/recovery/" + warrantId).getBytes(StandardCharsets.UTF_8),
-                    r.recordId().toString().getBytes(StandardCharsets.UTF_8), plaintext, rng);
-            prepared.add(new Prepared(r, sealed.enc(), sealed.ciphertext(), opening.custodiansUsed()));
-        } finally {
-            Arrays.fill(plaintext, (byte) 0);
-        }
         perRecord.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        sealing.add(CompletableFuture.supplyAsync(() -> {
+            byte[] plaintext = opening.plaintext();
+            try {
+                Hpke.Sealed sealed = hpke.seal(recipient, ("escrow/v1/recovery/" + warrantId).getBytes(StandardCharsets.UTF_8),
+                        r.recordId().toString().getBytes(StandardCharsets.UTF_8), plaintext, rng);
+                return new Prepared(r, sealed.enc(), sealed.ciphertext(), opening.custodiansUsed());
+            } finally {
+                Arrays.fill(plaintext, (byte) 0);
+            }
+        }, sealer));
     }
 
     private PageOutcome commit(Connection c, String caller, String warrantId, boolean onlyNew, List<Prepared> prepared,
@@ -232,12 +294,12 @@ public final class RecoveryService {
         return new PageOutcome(keysOut, newIds.size(), resent, exhausted, null);
     }
 
-    private void end(String caller, String warrantId, int released, int resent, int failed, String outcome) {
+    private void end(String caller, String warrantId, Tally tally, String outcome) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("warrant_id", warrantId);
-        f.put("released", released);
-        f.put("resent", resent);
-        f.put("failed", failed);
+        f.put("released", tally.released);
+        f.put("resent", tally.resent);
+        f.put("failed", tally.failed);
         f.put("outcome", outcome);
         audit(caller, "recovery_ended", f);
     }

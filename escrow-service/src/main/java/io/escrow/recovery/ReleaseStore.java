@@ -20,23 +20,33 @@ final class ReleaseStore {
 
     /**
      * The next {@code limit} deposits after {@code afterIndex} (by deposit audit index) whose
-     * subject is named by the warrant and whose covers window overlaps the warrant's.
+     * subject is named by the warrant and whose covers window overlaps the warrant's. One index
+     * range scan per subject (a lateral join), then merged: scanning the log in order and
+     * filtering by subject would read every other subject's deposits too.
      */
     static List<InScopeRecord> page(Connection c, String warrantId, WarrantSpec spec, long afterIndex, boolean onlyNew,
                                     int limit) throws SQLException {
         List<InScopeRecord> out = new ArrayList<>();
+        String released = "exists (select 1 from warrant_releases r where r.warrant_id = ? and r.record_id = x.record_id)";
         try (PreparedStatement ps = c.prepareStatement("select d.record_id, d.subject_id, d.key_id, d.covers_from, "
-                + "d.covers_until, d.enc, d.ciphertext, d.audit_index, r.record_id is not null "
-                + "from deposits d left join warrant_releases r on r.warrant_id = ? and r.record_id = d.record_id "
-                + "where d.subject_id = any(?::text[]) and d.covers_from <= ? and d.covers_until >= ? and d.audit_index > ? "
-                + (onlyNew ? "and r.record_id is null " : "")
+                + "d.covers_until, d.enc, d.ciphertext, d.audit_index, d.released "
+                + "from unnest(?::text[]) as s(subject) cross join lateral ("
+                + "  select x.*, " + released + " as released from deposits x"
+                + "  where x.subject_id = s.subject and x.covers_from <= ? and x.covers_until >= ? and x.audit_index > ?"
+                + (onlyNew ? "  and not " + released : "")
+                + "  order by x.audit_index limit ?) d "
                 + "order by d.audit_index limit ?")) {
-            ps.setString(1, warrantId);
-            ps.setArray(2, c.createArrayOf("text", spec.subjectIds().toArray()));
-            ps.setLong(3, spec.coversUntil());
-            ps.setLong(4, spec.coversFrom());
-            ps.setLong(5, afterIndex);
-            ps.setInt(6, limit);
+            int p = 1;
+            ps.setArray(p++, c.createArrayOf("text", spec.subjectIds().toArray()));
+            ps.setString(p++, warrantId);
+            ps.setLong(p++, spec.coversUntil());
+            ps.setLong(p++, spec.coversFrom());
+            ps.setLong(p++, afterIndex);
+            if (onlyNew) {
+                ps.setString(p++, warrantId);
+            }
+            ps.setInt(p++, limit);
+            ps.setInt(p, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new InScopeRecord(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getLong(4),

@@ -268,6 +268,19 @@ class RecoveryGrpcTest {
     }
 
     @Test
+    void recover_onlyNew_pagesPastMoreThanAPageOfEarlierReleases() throws Exception {
+        String s = "paging-" + UUID.randomUUID();
+        depositMany(s, RecoveryService.PAGE + 6);
+        Warrant w = activeWarrant(Warrants.recipient(), 0, 10_000, 1000, s);
+        assertEquals(RecoveryService.PAGE + 6, recover(w, false).size());
+        depositMany(s, 5);
+        List<RecoveredKey> fresh = recover(w, true);
+        assertEquals(5, fresh.size());
+        assertEquals(RecoveryService.PAGE + 11, reread(w).getRecordsReleased());
+        assertEquals(RecoveryService.PAGE + 11, recover(w, false).size(), "a full re-send covers every release");
+    }
+
+    @Test
     void revocation_stopsARunningRecovery() throws Exception {
         String s = "running-" + UUID.randomUUID();
         depositMany(s, 1500);
