@@ -238,6 +238,24 @@ class EmbeddedServiceSystemTest {
         for (int i = 0; i < DEPOSITED.size(); i++) {
             assertEquals(RECEIPTS.get(i), escrow.deposit(DEPOSITED.get(i)));
         }
+        // An action and its audit leaf commit in one transaction, so a crash cannot separate them:
+        // every deposit has its leaf, every deposit leaf its deposit, and the log has no gap.
+        try (var c = java.sql.DriverManager.getConnection(service.embeddedJdbcUrl());
+             var rs = c.createStatement().executeQuery("select "
+                     + "(select count(*) from deposits d where not exists (select 1 from audit_log a where a.idx = d.audit_index)), "
+                     + "(select count(*) from audit_log a where a.type = 'deposit' and not exists "
+                     + "  (select 1 from deposits d where d.audit_index = a.idx)), "
+                     + "(select count(*) from audit_log), (select coalesce(max(idx) + 1, 0) from audit_log), "
+                     + "(select next_index from audit_head)")) {
+            rs.next();
+            assertEquals(0, rs.getLong(1), "deposits without a leaf");
+            assertEquals(0, rs.getLong(2), "deposit leaves without a deposit");
+            assertEquals(rs.getLong(3), rs.getLong(4), "gap-free");
+            assertEquals(rs.getLong(3), rs.getLong(5), "the head matches the log");
+        }
+        var verified = ServiceProcess.escrowctl(dataDir, "audit", "verify", "--target", "localhost:" + service.grpcPort,
+                "--state", dataDir.resolve("after-crash.state").toString());
+        assertEquals(0, verified.exit(), verified.output());
     }
 
     @Test

@@ -122,5 +122,14 @@ class TwoInstancesSystemTest {
             assertEquals(640, rs.getLong(6));
         }
         assertTrue(a.logText().contains("database ready: jdbc:postgresql://localhost:" + postgres.getPort()));
+
+        // Both instances publish tree heads over the same log; an overseer sees one consistent tree through either.
+        var viaA = ServiceProcess.escrowctl(a.dataDir, "audit", "verify", "--target", "localhost:" + a.grpcPort,
+                "--state", a.dataDir.resolve("audit-a.state").toString());
+        assertEquals(0, viaA.exit(), viaA.output());
+        var viaB = ServiceProcess.escrowctl(a.dataDir, "audit", "verify", "--target", "localhost:" + b.grpcPort,
+                "--state", a.dataDir.resolve("audit-a.state").toString());
+        assertEquals(0, viaB.exit(), viaB.output());
+        assertTrue(viaB.output().contains("OK: 640 leaves"), viaB.output());
     }
 }

@@ -17,7 +17,10 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import io.escrow.audit.AuditReader;
+import io.escrow.audit.AuditTree;
 import io.escrow.audit.AuditWriter;
+import io.escrow.hsm.AuditSigningKey;
 import io.escrow.audit.SubjectHasher;
 import io.escrow.cms.NamedAnchorsConfig;
 import io.escrow.cms.TrustAnchors;
@@ -131,6 +134,44 @@ public class EscrowRuntime {
                              CustodianTokens tokens, MeterRegistry meters) {
         return new RecoveryService(db, warrants, keys, decryptor, tokens::available, Clock.systemUTC(), meters);
     }
+
+    /**
+     * The tree-head signing key in the audit token, opened (or generated there) on first use.
+     * Replicas that start together take a database lock, so only one of them generates it.
+     * {@code provisionedFirst} is unused but orders creation: see the body.
+     */
+    @Produces
+    @Singleton
+    AuditSigningKey auditSigningKey(EscrowSettings settings, Database db, CustodianTokens provisionedFirst) {
+        // CustodianTokens provisions the embedded tokens: SoftHSM sees only tokens that exist
+        // when its library first loads, so that must happen before this opens the audit token.
+        return db.inTransaction("opening the audit signing key", c -> {
+            try (var st = c.createStatement()) {
+                st.execute("select pg_advisory_xact_lock(7162001)");
+            }
+            return AuditSigningKey.openOrCreate(settings.auditToken());
+        });
+    }
+
+    void closeAuditSigningKey(@Disposes AuditSigningKey key) {
+        key.close();
+    }
+
+    @Produces
+    @Singleton
+    AuditTree auditTree(Database db, jakarta.inject.Provider<AuditSigningKey> key) {
+        String origin = config("escrow.audit.origin").orElse(DEFAULT_ORIGIN);
+        return new AuditTree(db, key::get, origin, Clock.systemUTC());
+    }
+
+    @Produces
+    @Singleton
+    AuditReader auditReader(Database db) {
+        return new AuditReader(db);
+    }
+
+    /** C2SP checkpoint origin unless escrow.audit.origin names the deployment. */
+    static final String DEFAULT_ORIGIN = "lawful-access-escrow/audit/v1";
 
     private static java.util.Optional<String> config(String key) {
         return ConfigProvider.getConfig().getOptionalValue(key, String.class).map(String::strip).filter(v -> !v.isEmpty());

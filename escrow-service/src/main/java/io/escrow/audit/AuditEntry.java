@@ -28,6 +28,9 @@ public record AuditEntry(String type, Instant time, String actor, SortedMap<Stri
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(actor, "actor");
+        // The leaf encodes microseconds and PostgreSQL stores them (rounding); truncating here
+        // makes the logged_at column and the leaf agree exactly.
+        time = time.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         fields = new TreeMap<>(fields);
     }
 
@@ -58,6 +61,35 @@ public record AuditEntry(String type, Instant time, String actor, SortedMap<Stri
             out.writeBytes(v);
         }
         return out.toByteArray();
+    }
+
+    /** The type, time and actor a leaf encodes, for checking what a stream reports next to it. */
+    public record Header(String type, Instant time, String actor) {}
+
+    /** Decodes the header of a version 1 leaf; throws IllegalArgumentException for anything else. */
+    public static Header header(byte[] leaf) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(leaf);
+        try {
+            byte[] magic = new byte[4];
+            b.get(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) {
+                throw new IllegalArgumentException("not a version 1 audit leaf");
+            }
+            String type = readStr(b);
+            long micros = b.getLong();
+            String actor = readStr(b);
+            return new Header(type, Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+                    Math.floorMod(micros, 1_000_000L) * 1_000L), actor);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated audit leaf");
+        }
+    }
+
+    private static String readStr(java.nio.ByteBuffer b) {
+        int n = Short.toUnsignedInt(b.getShort());
+        byte[] s = new byte[n];
+        b.get(s);
+        return new String(s, StandardCharsets.UTF_8);
     }
 
     private static void str(ByteArrayOutputStream out, String s) {

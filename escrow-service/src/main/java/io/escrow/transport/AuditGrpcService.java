@@ -1,13 +1,159 @@
 package io.escrow.transport;
 
+import com.google.protobuf.ByteString;
+import io.escrow.audit.AuditReader;
+import io.escrow.audit.AuditTree;
+import io.escrow.proto.v1.AuditEvent;
 import io.escrow.proto.v1.AuditServiceGrpc;
+import io.escrow.proto.v1.GetConsistencyProofRequest;
+import io.escrow.proto.v1.GetInclusionProofRequest;
+import io.escrow.proto.v1.GetTreeHeadRequest;
+import io.escrow.proto.v1.ListTreeHeadsRequest;
+import io.escrow.proto.v1.Proof;
+import io.escrow.proto.v1.SignedTreeHead;
+import io.escrow.proto.v1.StreamAuditRequest;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * AuditService of the contract. Registered now so that {@link AccessControlInterceptor} guards it:
- * callers without the role get PERMISSION_DENIED; callers with it get UNIMPLEMENTED until the
- * issue that implements this service fills it in.
+ * AuditService for overseers and operators: the log as a resumable stream, signed tree heads,
+ * and inclusion and consistency proofs. Streams read committed rows only and respect the
+ * client's flow control, so a slow reader never holds up writers.
  */
 @GrpcService
 public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
+    static final int PAGE = 2000;
+    /** How often a following stream looks for new leaves. */
+    static final long FOLLOW_POLL_MILLIS = 100;
+
+    @Inject
+    jakarta.inject.Provider<AuditTree> tree;
+
+    @Inject
+    jakarta.inject.Provider<AuditReader> reader;
+
+    @Inject
+    MeterRegistry meters;
+
+    private final AtomicInteger subscribers = new AtomicInteger();
+    private final ExecutorService streams = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "audit-stream");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @PostConstruct
+    void metrics() {
+        Gauge.builder("escrow.audit.stream.subscribers", subscribers, AtomicInteger::get)
+                .description("Open StreamAudit calls").register(meters);
+    }
+
+    @Override
+    public void streamAudit(StreamAuditRequest request, StreamObserver<AuditEvent> response) {
+        FlowControl<AuditEvent> flow = new FlowControl<>((ServerCallStreamObserver<AuditEvent>) response);
+        try {
+            streams.execute(() -> {
+                subscribers.incrementAndGet();
+                try {
+                    stream(request.getFromIndex(), request.getFollow(), flow);
+                    if (!flow.cancelled()) {
+                        response.onCompleted();
+                    }
+                } catch (Throwable t) {
+                    if (!flow.cancelled()) {
+                        response.onError(GrpcErrorMapping.toStatus(t));
+                    }
+                } finally {
+                    subscribers.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            response.onError(Status.UNAVAILABLE.withDescription("the service is shutting down").asException());
+        }
+    }
+
+    private void stream(long from, boolean follow, FlowControl<AuditEvent> flow) throws InterruptedException {
+        long next = from;
+        while (flow.awaitReady()) {
+            List<AuditReader.Row> rows = reader.get().page(next, PAGE);
+            for (AuditReader.Row r : rows) {
+                if (!flow.awaitReady()) {
+                    return;
+                }
+                flow.send(AuditEvent.newBuilder().setIndex(r.index()).setTime(ProtoTime.of(r.time())).setType(r.type())
+                        .setActor(r.actor()).setLeaf(ByteString.copyFrom(r.leaf())).build());
+            }
+            next += rows.size();
+            if (rows.size() < PAGE) {
+                if (!follow) {
+                    return;
+                }
+                Thread.sleep(FOLLOW_POLL_MILLIS);
+            }
+        }
+    }
+
+    @Override
+    @Blocking
+    public void getTreeHead(GetTreeHeadRequest request, StreamObserver<SignedTreeHead> response) {
+        response.onNext(toProto(tree.get().publish()));
+        response.onCompleted();
+    }
+
+    @Override
+    @Blocking
+    public void listTreeHeads(ListTreeHeadsRequest request, StreamObserver<SignedTreeHead> response) {
+        long from = request.getFromSize();
+        while (true) {
+            List<io.escrow.audit.SignedTreeHead> heads = tree.get().heads(from, 1000);
+            heads.forEach(h -> response.onNext(toProto(h)));
+            if (heads.size() < 1000) {
+                break;
+            }
+            from = heads.get(heads.size() - 1).size() + 1;
+        }
+        response.onCompleted();
+    }
+
+    @Override
+    @Blocking
+    public void getInclusionProof(GetInclusionProofRequest request, StreamObserver<Proof> response) {
+        reply(response, tree.get().inclusionProof(request.getIndex(), request.getTreeSize()));
+    }
+
+    @Override
+    @Blocking
+    public void getConsistencyProof(GetConsistencyProofRequest request, StreamObserver<Proof> response) {
+        reply(response, tree.get().consistencyProof(request.getFirst(), request.getSecond()));
+    }
+
+    private static void reply(StreamObserver<Proof> response, List<byte[]> hashes) {
+        Proof.Builder b = Proof.newBuilder();
+        hashes.forEach(h -> b.addHashes(ByteString.copyFrom(h)));
+        response.onNext(b.build());
+        response.onCompleted();
+    }
+
+    private static SignedTreeHead toProto(io.escrow.audit.SignedTreeHead h) {
+        return SignedTreeHead.newBuilder().setCheckpoint(ByteString.copyFrom(h.checkpoint()))
+                .setSignature(ByteString.copyFrom(h.signature())).setPublicKey(ByteString.copyFrom(h.publicKey())).build();
+    }
+
+    @PreDestroy
+    void stop() {
+        streams.shutdownNow();
+    }
 }

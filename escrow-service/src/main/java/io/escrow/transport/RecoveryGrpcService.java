@@ -64,42 +64,22 @@ public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImpl
         }
     }
 
-    /** Blocks the recovery thread while the client's stream is not ready. */
+    /** The recovery's view of the client stream. */
     private static final class FlowControlledSink implements RecoverySink {
-        private final ServerCallStreamObserver<RecoveredKey> call;
-        private final Object lock = new Object();
-        private volatile boolean cancelled;
+        private final FlowControl<RecoveredKey> flow;
 
         FlowControlledSink(ServerCallStreamObserver<RecoveredKey> call) {
-            this.call = call;
-            call.setOnReadyHandler(this::wake);
-            call.setOnCancelHandler(() -> {
-                cancelled = true;
-                wake();
-            });
-        }
-
-        private void wake() {
-            synchronized (lock) {
-                lock.notifyAll();
-            }
+            this.flow = new FlowControl<>(call);
         }
 
         @Override
         public boolean awaitReady() throws InterruptedException {
-            synchronized (lock) {
-                while (!cancelled && !call.isReady()) {
-                    lock.wait(1000);
-                }
-            }
-            return !cancelled;
+            return flow.awaitReady();
         }
 
         @Override
         public void send(io.escrow.recovery.RecoveredKey key) {
-            if (!cancelled) {
-                call.onNext(WarrantMessages.toProto(key));
-            }
+            flow.send(WarrantMessages.toProto(key));
         }
     }
 

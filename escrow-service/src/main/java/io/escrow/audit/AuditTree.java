@@ -1,0 +1,279 @@
+package io.escrow.audit;
+
+import io.escrow.error.EscrowException;
+import io.escrow.hsm.AuditSigningKey;
+import io.escrow.merkle.Frontier;
+import io.escrow.merkle.MerkleTree;
+import io.escrow.merkle.NodeSource;
+import io.escrow.storage.Database;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The Merkle tree over audit_log and its signed heads. {@link #publish} extends the stored nodes
+ * with the leaves committed since the last head (one builder at a time across replicas, through
+ * the audit_tree row lock), signs a checkpoint for the new size with the audit token, and keeps
+ * it. Proofs are composed from stored nodes only.
+ */
+public final class AuditTree {
+    /** Leaves folded into the tree per transaction, so a long backlog never makes one huge transaction. */
+    static final int MAX_LEAVES_PER_STEP = 50_000;
+
+    private final Database db;
+    private final Supplier<AuditSigningKey> signer;
+    private final String origin;
+    private final Clock clock;
+
+    public AuditTree(Database db, Supplier<AuditSigningKey> signer, String origin, Clock clock) {
+        if (origin.isBlank() || origin.contains("\n")) {
+            throw new IllegalArgumentException("the checkpoint origin must be one non-empty line");
+        }
+        this.db = db;
+        this.signer = signer;
+        this.origin = origin;
+        this.clock = clock;
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    /** A request about a tree size or index that the log does not have (yet). */
+    public static final class OutOfRangeException extends EscrowException {
+        public OutOfRangeException(String field, String message) {
+            super(Category.INVALID_ARGUMENT, field + ": " + message);
+        }
+    }
+
+    /**
+     * Brings the tree up to every committed leaf and returns the newest signed head, signing a new
+     * one when the tree grew (or none exists yet).
+     */
+    public SignedTreeHead publish() {
+        while (true) {
+            SignedTreeHead head = db.inTransaction("extending the audit tree", this::step);
+            if (head != null) {
+                return head;
+            }
+        }
+    }
+
+    /** One step: folds up to MAX_LEAVES_PER_STEP leaves; returns the head when caught up, else null. */
+    private SignedTreeHead step(Connection c) throws SQLException {
+        long built = lockBuiltSize(c);
+        long committed = committedSize(c);
+        if (built < committed) {
+            long until = Math.min(committed, built + MAX_LEAVES_PER_STEP);
+            Frontier f = Frontier.resume(built, new DbNodes(c));
+            List<Frontier.Node> nodes = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("select idx, leaf from audit_log where idx >= ? and idx < ? order by idx")) {
+                ps.setLong(1, built);
+                ps.setLong(2, until);
+                ps.setFetchSize(5000);
+                try (ResultSet rs = ps.executeQuery()) {
+                    long expect = built;
+                    while (rs.next()) {
+                        if (rs.getLong(1) != expect) {
+                            throw new SQLException("audit_log has no row " + expect + " below the committed head " + committed);
+                        }
+                        nodes.addAll(f.append(rs.getBytes(2)));
+                        expect++;
+                    }
+                    if (expect != until) {
+                        throw new SQLException("audit_log ends at " + expect + " below the committed head " + committed);
+                    }
+                }
+            }
+            insertNodes(c, nodes);
+            try (PreparedStatement ps = c.prepareStatement("update audit_tree set size = ? where id = 1")) {
+                ps.setLong(1, until);
+                ps.executeUpdate();
+            }
+            if (until < committed) {
+                return null;
+            }
+            built = until;
+        }
+        Optional<SignedTreeHead> latest = latest(c);
+        if (latest.isPresent() && latest.get().size() == built) {
+            return latest.get();
+        }
+        byte[] root = MerkleTree.root(new DbNodes(c), built);
+        byte[] body = SignedTreeHead.checkpointBody(origin, built, root);
+        AuditSigningKey key = signer.get();
+        SignedTreeHead head = new SignedTreeHead(built, root, body, key.sign(body), key.publicKeySpki(), clock.instant());
+        try (PreparedStatement ps = c.prepareStatement("insert into audit_checkpoints (tree_size, root, checkpoint, signature, "
+                + "public_key, published_at) values (?, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, head.size());
+            ps.setBytes(2, head.root());
+            ps.setBytes(3, head.checkpoint());
+            ps.setBytes(4, head.signature());
+            ps.setBytes(5, head.publicKey());
+            ps.setTimestamp(6, Timestamp.from(head.publishedAt()));
+            ps.executeUpdate();
+        }
+        return head;
+    }
+
+    private static long lockBuiltSize(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select size from audit_tree where id = 1 for update");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Every leaf below the head is committed: the head advances in the same transaction as its leaves. */
+    public long committedSize() {
+        return db.inTransaction("reading the audit head", AuditTree::committedSize);
+    }
+
+    private static long committedSize(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select next_index from audit_head where id = 1");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void insertNodes(Connection c, List<Frontier.Node> nodes) throws SQLException {
+        int n = nodes.size();
+        Short[] level = new Short[n];
+        Long[] idx = new Long[n];
+        byte[][] hash = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            level[i] = (short) nodes.get(i).level();
+            idx[i] = nodes.get(i).index();
+            hash[i] = nodes.get(i).hash();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "insert into audit_nodes (level, idx, hash) select * from unnest(?::smallint[], ?::bigint[], ?::bytea[])")) {
+            Array a1 = c.createArrayOf("smallint", level);
+            Array a2 = c.createArrayOf("bigint", idx);
+            Array a3 = c.createArrayOf("bytea", hash);
+            ps.setArray(1, a1);
+            ps.setArray(2, a2);
+            ps.setArray(3, a3);
+            ps.executeUpdate();
+        }
+    }
+
+    public Optional<SignedTreeHead> latest() {
+        return db.inTransaction("reading the latest tree head", AuditTree::latest);
+    }
+
+    private static Optional<SignedTreeHead> latest(Connection c) throws SQLException {
+        List<SignedTreeHead> heads = heads(c, "order by tree_size desc limit 1", -1);
+        return heads.isEmpty() ? Optional.empty() : Optional.of(heads.get(0));
+    }
+
+    /** Published heads with size ≥ {@code fromSize}, oldest first, at most {@code limit}. */
+    public List<SignedTreeHead> heads(long fromSize, int limit) {
+        return db.inTransaction("reading tree heads", c -> heads(c, "where tree_size >= ? order by tree_size limit " + limit, fromSize));
+    }
+
+    private static List<SignedTreeHead> heads(Connection c, String tail, long param) throws SQLException {
+        List<SignedTreeHead> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select tree_size, root, checkpoint, signature, public_key, published_at "
+                + "from audit_checkpoints " + tail)) {
+            if (param >= 0) {
+                ps.setLong(1, param);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new SignedTreeHead(rs.getLong(1), rs.getBytes(2), rs.getBytes(3), rs.getBytes(4), rs.getBytes(5),
+                            rs.getTimestamp(6).toInstant()));
+                }
+            }
+        }
+        return out;
+    }
+
+    public List<byte[]> inclusionProof(long index, long treeSize) {
+        ensureBuilt("tree_size", treeSize);
+        if (index < 0 || index >= treeSize) {
+            throw new OutOfRangeException("index", "leaf " + index + " is not in a tree of size " + treeSize);
+        }
+        return db.inTransaction("computing an inclusion proof", c -> MerkleTree.inclusionProof(new DbNodes(c), index, treeSize));
+    }
+
+    public List<byte[]> consistencyProof(long first, long second) {
+        ensureBuilt("second", second);
+        if (first < 0 || first > second) {
+            throw new OutOfRangeException("first", "is larger than second (" + first + " > " + second + ")");
+        }
+        return db.inTransaction("computing a consistency proof", c -> MerkleTree.consistencyProof(new DbNodes(c), first, second));
+    }
+
+    /** The root of any size the tree covers (for tests and tools). */
+    public byte[] root(long size) {
+        ensureBuilt("tree_size", size);
+        return db.inTransaction("computing a root", c -> MerkleTree.root(new DbNodes(c), size));
+    }
+
+    private long ensureBuilt(String field, long size) {
+        long built = db.inTransaction("reading the tree size", c -> {
+            try (PreparedStatement ps = c.prepareStatement("select size from audit_tree where id = 1");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+        if (size > built) {
+            built = publish().size();
+        }
+        if (size > built || size < 0) {
+            throw new OutOfRangeException(field, "the log has " + built + " leaves; size " + size + " does not exist yet");
+        }
+        return built;
+    }
+
+    /** Stored perfect-subtree hashes, read on demand and cached for one computation. */
+    private static final class DbNodes implements NodeSource {
+        private final Connection c;
+        private final Map<Long, byte[]> cache = new HashMap<>();
+
+        DbNodes(Connection c) {
+            this.c = c;
+        }
+
+        @Override
+        public byte[] perfect(int level, long index) {
+            long key = ((long) level << 58) | index;
+            byte[] h = cache.get(key);
+            if (h != null) {
+                return h;
+            }
+            try (PreparedStatement ps = c.prepareStatement("select hash from audit_nodes where level = ? and idx = ?")) {
+                ps.setShort(1, (short) level);
+                ps.setLong(2, index);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IllegalStateException("audit_nodes lacks node " + level + "/" + index);
+                    }
+                    h = rs.getBytes(1);
+                }
+            } catch (SQLException e) {
+                throw new io.escrow.storage.StorageUnavailableException("reading audit_nodes failed: " + e.getMessage(), e);
+            }
+            cache.put(key, h);
+            return h;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AuditTree[" + origin + "]";
+    }
+}

@@ -1,0 +1,249 @@
+package io.escrow.cli;
+
+import com.google.protobuf.ByteString;
+import io.escrow.audit.AuditEntry;
+import io.escrow.audit.SignedTreeHead;
+import io.escrow.merkle.MemoryNodes;
+import io.escrow.merkle.MerkleTree;
+import io.escrow.proto.v1.AuditEvent;
+import io.escrow.proto.v1.AuditServiceGrpc;
+import io.escrow.proto.v1.GetConsistencyProofRequest;
+import io.escrow.proto.v1.GetTreeHeadRequest;
+import io.escrow.proto.v1.ListTreeHeadsRequest;
+import io.escrow.proto.v1.StreamAuditRequest;
+import io.grpc.ManagedChannel;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * escrowctl audit verify: replays the whole log, recomputes the RFC 9162 tree, checks every
+ * published tree head's signature and root against the recomputed tree, and checks consistency
+ * with the head it verified last time (kept in a state file). Any tampering (a changed,
+ * reordered, missing or extra leaf) fails loudly with the first bad index.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Replay the audit log, recompute the Merkle tree, check every signed tree head and the",
+                "consistency with the previously verified head. Exit 0: verified; 1: the log fails verification."})
+final class AuditVerifyCommand implements Callable<Integer> {
+    @Mixin
+    ClientChannels channels;
+
+    @Option(names = "--state", defaultValue = "audit-verify.state",
+            description = "file with the last verified head and the pinned signing key (default: ${DEFAULT-VALUE})")
+    Path state;
+
+    private final PrintStream out = System.out;
+    private final PrintStream err = System.err;
+
+    /** A verification failure: the message says what and where. */
+    static final class Failure extends RuntimeException {
+        Failure(String message) {
+            super(message);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ManagedChannel channel = channels.open();
+        try {
+            verify(AuditServiceGrpc.newBlockingStub(channel));
+            return 0;
+        } catch (Failure f) {
+            err.println("AUDIT VERIFICATION FAILED: " + f.getMessage());
+            return 1;
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    private void verify(AuditServiceGrpc.AuditServiceBlockingStub audit) throws Exception {
+        Properties previous = new Properties();
+        if (Files.exists(state)) {
+            try (var r = Files.newBufferedReader(state)) {
+                previous.load(r);
+            }
+        }
+        var head = audit.getTreeHead(GetTreeHeadRequest.getDefaultInstance());
+        byte[] spki = head.getPublicKey().toByteArray();
+        String pinned = previous.getProperty("public_key");
+        if (pinned != null && !pinned.equals(Base64.getEncoder().encodeToString(spki))) {
+            throw new Failure("the tree-head signing key changed since the last verification (pinned in " + state + ")");
+        }
+        PublicKey key = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(spki));
+        SignedTreeHead.Parsed latest = checkSigned(key, head.getCheckpoint(), head.getSignature());
+        String origin = previous.getProperty("origin");
+        if (origin != null && !origin.equals(latest.origin())) {
+            throw new Failure("the checkpoint origin changed from '" + origin + "' to '" + latest.origin() + "'");
+        }
+
+        // Every published head up to the latest one: signature checked now, root checked during the replay.
+        TreeMap<Long, byte[]> roots = new TreeMap<>();
+        Iterator<io.escrow.proto.v1.SignedTreeHead> heads = audit.listTreeHeads(ListTreeHeadsRequest.getDefaultInstance());
+        while (heads.hasNext()) {
+            var h = heads.next();
+            if (!h.getPublicKey().equals(head.getPublicKey())) {
+                throw new Failure("a published tree head is signed by a different key");
+            }
+            SignedTreeHead.Parsed p = checkSigned(key, h.getCheckpoint(), h.getSignature());
+            if (p.size() <= latest.size()) {
+                roots.put(p.size(), p.root());
+            }
+        }
+        roots.put(latest.size(), latest.root());
+        long previousSize = Long.parseLong(previous.getProperty("size", "-1"));
+        byte[] previousRoot = previousSize >= 0 ? Base64.getDecoder().decode(previous.getProperty("root")) : null;
+        if (previousSize > latest.size()) {
+            throw new Failure("the log shrank: " + previousSize + " leaves were verified before, the newest head has "
+                    + latest.size() + "; first missing index " + latest.size());
+        }
+        out.printf("verifying %,d leaves against %,d signed tree heads (origin %s)%n", latest.size(), roots.size(), latest.origin());
+
+        MemoryNodes tree = new MemoryNodes();
+        long start = System.nanoTime();
+        long lastReport = start;
+        long lastVerifiedHead = 0;
+        Iterator<AuditEvent> events = audit.streamAudit(StreamAuditRequest.newBuilder().setFromIndex(0).build());
+        while (tree.size() < latest.size()) {
+            if (!events.hasNext()) {
+                throw new Failure("the log ends at index " + tree.size() + " but a signed tree head covers " + latest.size()
+                        + " leaves: truncated; first missing index " + tree.size());
+            }
+            AuditEvent e = events.next();
+            long expected = tree.size();
+            if (e.getIndex() != expected) {
+                throw new Failure("expected index " + expected + ", the stream sent " + e.getIndex()
+                        + ": missing, duplicated or reordered entries; first bad index " + expected);
+            }
+            byte[] leaf = e.getLeaf().toByteArray();
+            checkHeader(e, leaf);
+            tree.appendLeaf(leaf);
+            long size = tree.size();
+            byte[] signedRoot = roots.get(size);
+            if (signedRoot != null) {
+                if (!MessageDigest.isEqual(signedRoot, tree.root())) {
+                    long bad = firstBadIndex(audit, tree, lastVerifiedHead, size, signedRoot);
+                    throw new Failure("the leaves do not match the signed tree head of size " + size
+                            + "; first bad index " + bad);
+                }
+                lastVerifiedHead = size;
+            }
+            if (size == previousSize && !MessageDigest.isEqual(previousRoot, tree.root())) {
+                throw new Failure("the first " + previousSize + " leaves no longer match the head verified before: "
+                        + "history was rewritten; first bad index " + firstBadIndex(audit, tree, 0, size, previousRoot));
+            }
+            long now = System.nanoTime();
+            if (now - lastReport > 1_000_000_000L) {
+                err.printf("  %,d / %,d leaves (%,.0f leaves/s)%n", size, latest.size(), size / ((now - start) / 1e9));
+                lastReport = now;
+            }
+        }
+        if (previousSize > 0) {
+            List<byte[]> proof = audit.getConsistencyProof(GetConsistencyProofRequest.newBuilder().setFirst(previousSize)
+                    .setSecond(latest.size()).build()).getHashesList().stream().map(ByteString::toByteArray).toList();
+            if (!MerkleTree.verifyConsistency(previousSize, latest.size(), previousRoot, latest.root(), proof)) {
+                throw new Failure("the service's consistency proof from the previously verified size " + previousSize
+                        + " to " + latest.size() + " does not verify");
+            }
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        save(latest, spki, head.getCheckpoint().toByteArray());
+        out.printf("OK: %,d leaves and %,d signed tree heads verified in %.1f s (%,.0f leaves/s)%n", latest.size(), roots.size(),
+                secs, latest.size() / Math.max(secs, 1e-9));
+        out.printf("root %s at size %d; state saved to %s%n", Base64.getEncoder().encodeToString(latest.root()), latest.size(), state);
+    }
+
+    private static SignedTreeHead.Parsed checkSigned(PublicKey key, ByteString checkpoint, ByteString signature) throws Exception {
+        Signature v = Signature.getInstance("SHA256withECDSA");
+        v.initVerify(key);
+        v.update(checkpoint.toByteArray());
+        SignedTreeHead.Parsed p;
+        try {
+            p = SignedTreeHead.parse(checkpoint.toByteArray());
+        } catch (IllegalArgumentException e) {
+            throw new Failure("malformed checkpoint: " + e.getMessage());
+        }
+        boolean ok;
+        try {
+            ok = v.verify(signature.toByteArray());
+        } catch (java.security.SignatureException e) {
+            ok = false;
+        }
+        if (!ok) {
+            throw new Failure("the signature on the tree head of size " + p.size() + " does not verify");
+        }
+        return p;
+    }
+
+    /** The stream's type, actor and time must be what the hashed leaf says. */
+    private static void checkHeader(AuditEvent e, byte[] leaf) {
+        AuditEntry.Header h;
+        try {
+            h = AuditEntry.header(leaf);
+        } catch (IllegalArgumentException ex) {
+            throw new Failure("index " + e.getIndex() + ": " + ex.getMessage() + "; first bad index " + e.getIndex());
+        }
+        Instant t = Instant.ofEpochSecond(e.getTime().getSeconds(), e.getTime().getNanos());
+        if (!h.type().equals(e.getType()) || !h.actor().equals(e.getActor()) || !h.time().equals(t)) {
+            throw new Failure("index " + e.getIndex() + ": the type, actor or time sent with the leaf differ from the leaf; "
+                    + "first bad index " + e.getIndex());
+        }
+    }
+
+    /**
+     * Bisects for the first leaf that breaks the signed tree of {@code size}: a prefix of m leaves is
+     * intact exactly when the service's consistency proof takes the recomputed root of m to the
+     * signed root. {@code good} is a size known to be intact.
+     */
+    private static long firstBadIndex(AuditServiceGrpc.AuditServiceBlockingStub audit, MemoryNodes tree, long good, long size,
+                                      byte[] signedRoot) {
+        long lo = good;
+        long hi = size;
+        while (hi - lo > 1) {
+            long mid = lo + (hi - lo) / 2;
+            List<byte[]> proof;
+            try {
+                proof = audit.getConsistencyProof(GetConsistencyProofRequest.newBuilder().setFirst(mid).setSecond(size).build())
+                        .getHashesList().stream().map(ByteString::toByteArray).toList();
+            } catch (RuntimeException e) {
+                return lo;
+            }
+            if (MerkleTree.verifyConsistency(mid, size, MerkleTree.root(tree, mid), signedRoot, proof)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private void save(SignedTreeHead.Parsed head, byte[] spki, byte[] checkpoint) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("origin", head.origin());
+        p.setProperty("size", Long.toString(head.size()));
+        p.setProperty("root", Base64.getEncoder().encodeToString(head.root()));
+        p.setProperty("public_key", Base64.getEncoder().encodeToString(spki));
+        p.setProperty("checkpoint", new String(checkpoint, StandardCharsets.UTF_8));
+        Path tmp = state.resolveSibling(state.getFileName() + ".tmp");
+        try (var w = Files.newBufferedWriter(tmp)) {
+            p.store(w, "escrowctl audit verify: last verified tree head");
+        }
+        Files.move(tmp, state, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+}
