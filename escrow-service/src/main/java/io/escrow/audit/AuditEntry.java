@@ -63,33 +63,37 @@ public record AuditEntry(String type, Instant time, String actor, SortedMap<Stri
         return out.toByteArray();
     }
 
-    /** The type, time and actor a leaf encodes, for checking what a stream reports next to it. */
-    public record Header(String type, Instant time, String actor) {}
-
-    /** Decodes the header of a version 1 leaf; throws IllegalArgumentException for anything else. */
-    public static Header header(byte[] leaf) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(leaf);
-        try {
-            byte[] magic = new byte[4];
-            b.get(magic);
-            if (!java.util.Arrays.equals(magic, MAGIC)) {
-                throw new IllegalArgumentException("not a version 1 audit leaf");
-            }
-            String type = readStr(b);
-            long micros = b.getLong();
-            String actor = readStr(b);
-            return new Header(type, Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-                    Math.floorMod(micros, 1_000_000L) * 1_000L), actor);
-        } catch (java.nio.BufferUnderflowException e) {
-            throw new IllegalArgumentException("truncated audit leaf");
+    /**
+     * Whether {@code leaf} is a version 1 leaf whose header holds exactly this type (UTF-8), time
+     * (µs since the epoch) and actor (UTF-8). Compares bytes without decoding: a verifier calls
+     * this for every leaf it replays.
+     */
+    public static boolean headerMatches(byte[] leaf, byte[] type, long micros, byte[] actor) {
+        int need = MAGIC.length + 2 + type.length + 8 + 2 + actor.length;
+        if (leaf.length < need) {
+            return false;
         }
-    }
-
-    private static String readStr(java.nio.ByteBuffer b) {
-        int n = Short.toUnsignedInt(b.getShort());
-        byte[] s = new byte[n];
-        b.get(s);
-        return new String(s, StandardCharsets.UTF_8);
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (leaf[i] != MAGIC[i]) {
+                return false;
+            }
+        }
+        int p = MAGIC.length;
+        if (((leaf[p] & 0xFF) << 8 | (leaf[p + 1] & 0xFF)) != type.length
+                || !java.util.Arrays.equals(leaf, p + 2, p + 2 + type.length, type, 0, type.length)) {
+            return false;
+        }
+        p += 2 + type.length;
+        long t = 0;
+        for (int i = 0; i < 8; i++) {
+            t = (t << 8) | (leaf[p + i] & 0xFF);
+        }
+        if (t != micros) {
+            return false;
+        }
+        p += 8;
+        return ((leaf[p] & 0xFF) << 8 | (leaf[p + 1] & 0xFF)) == actor.length
+                && java.util.Arrays.equals(leaf, p + 2, p + 2 + actor.length, actor, 0, actor.length);
     }
 
     private static void str(ByteArrayOutputStream out, String s) {

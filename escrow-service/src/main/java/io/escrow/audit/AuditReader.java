@@ -3,8 +3,6 @@ package io.escrow.audit;
 import io.escrow.storage.Database;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.util.ArrayList;
-import java.util.List;
 
 /** Reads committed audit leaves in index order, for streaming. Readers never lock anything writers need. */
 public final class AuditReader {
@@ -17,28 +15,44 @@ public final class AuditReader {
     /** One stored leaf with the columns the stream reports. */
     public record Row(long index, java.time.Instant time, String type, String actor, byte[] leaf) {}
 
+    /** Receives rows one at a time; returns false to stop. */
+    @FunctionalInterface
+    public interface RowConsumer {
+        boolean accept(Row row) throws InterruptedException;
+    }
+
     /**
-     * Up to {@code limit} leaves from {@code fromIndex} on, in order and without gaps: leaves become
-     * visible in index order, since every appender holds the head lock until it commits.
+     * Streams up to {@code limit} leaves from {@code fromIndex} on through one cursor, so PostgreSQL
+     * sends the next rows while the caller is still handling these; stops at the first gap (a
+     * leaf not committed yet). Returns how many rows the consumer took.
      */
-    public List<Row> page(long fromIndex, int limit) {
-        return db.inTransaction("reading the audit log", c -> {
-            List<Row> out = new ArrayList<>(Math.min(limit, 4096));
+    public long forEach(long fromIndex, long limit, RowConsumer consumer) throws InterruptedException {
+        try (java.sql.Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            c.setReadOnly(true);
             try (PreparedStatement ps = c.prepareStatement(
-                    "select idx, logged_at, type, actor, leaf from audit_log where idx >= ? order by idx limit ?")) {
+                    "select idx, logged_at, type, actor, leaf from audit_log where idx >= ? and idx < ? order by idx")) {
                 ps.setLong(1, fromIndex);
-                ps.setInt(2, limit);
-                ps.setFetchSize(limit);
+                ps.setLong(2, fromIndex + limit);
+                ps.setFetchSize(4096);
+                long expect = fromIndex;
                 try (ResultSet rs = ps.executeQuery()) {
-                    long expect = fromIndex;
                     while (rs.next() && rs.getLong(1) == expect) {
-                        out.add(new Row(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
-                                rs.getBytes(5)));
+                        if (!consumer.accept(new Row(expect, rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
+                                rs.getBytes(5)))) {
+                            break;
+                        }
                         expect++;
                     }
                 }
+                c.commit();
+                return expect - fromIndex;
+            } finally {
+                c.setReadOnly(false);
+                c.setAutoCommit(true);
             }
-            return out;
-        });
+        } catch (java.sql.SQLException e) {
+            throw new io.escrow.storage.StorageUnavailableException("reading the audit log failed: " + e.getMessage(), e);
+        }
     }
 }

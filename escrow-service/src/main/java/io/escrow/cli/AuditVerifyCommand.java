@@ -21,7 +21,6 @@ import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
@@ -61,9 +60,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ManagedChannel channel = channels.open();
+        ManagedChannel channel = channels.open(true);
         try {
-            verify(AuditServiceGrpc.newBlockingStub(channel));
+            verify(channel, AuditServiceGrpc.newBlockingStub(channel));
             return 0;
         } catch (Failure f) {
             err.println("AUDIT VERIFICATION FAILED: " + f.getMessage());
@@ -73,7 +72,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
         }
     }
 
-    private void verify(AuditServiceGrpc.AuditServiceBlockingStub audit) throws Exception {
+    private void verify(ManagedChannel channel, AuditServiceGrpc.AuditServiceBlockingStub audit) throws Exception {
         Properties previous = new Properties();
         if (Files.exists(state)) {
             try (var r = Files.newBufferedReader(state)) {
@@ -115,44 +114,15 @@ final class AuditVerifyCommand implements Callable<Integer> {
         }
         out.printf("verifying %,d leaves against %,d signed tree heads (origin %s)%n", latest.size(), roots.size(), latest.origin());
 
-        MemoryNodes tree = new MemoryNodes();
-        long start = System.nanoTime();
-        long lastReport = start;
-        long lastVerifiedHead = 0;
-        Iterator<AuditEvent> events = audit.streamAudit(StreamAuditRequest.newBuilder().setFromIndex(0).build());
-        while (tree.size() < latest.size()) {
-            if (!events.hasNext()) {
-                throw new Failure("the log ends at index " + tree.size() + " but a signed tree head covers " + latest.size()
-                        + " leaves: truncated; first missing index " + tree.size());
+        Replay replay = new Replay(latest.size(), roots, previousSize, previousRoot);
+        replay.run(channel);
+        if (replay.failure != null) {
+            Failure f = replay.failure;
+            if (replay.badRoot != null) {
+                long bad = firstBadIndex(audit, replay.tree, replay.badFrom, replay.tree.size(), replay.badRoot);
+                throw new Failure(f.getMessage() + "; first bad index " + bad);
             }
-            AuditEvent e = events.next();
-            long expected = tree.size();
-            if (e.getIndex() != expected) {
-                throw new Failure("expected index " + expected + ", the stream sent " + e.getIndex()
-                        + ": missing, duplicated or reordered entries; first bad index " + expected);
-            }
-            byte[] leaf = e.getLeaf().toByteArray();
-            checkHeader(e, leaf);
-            tree.appendLeaf(leaf);
-            long size = tree.size();
-            byte[] signedRoot = roots.get(size);
-            if (signedRoot != null) {
-                if (!MessageDigest.isEqual(signedRoot, tree.root())) {
-                    long bad = firstBadIndex(audit, tree, lastVerifiedHead, size, signedRoot);
-                    throw new Failure("the leaves do not match the signed tree head of size " + size
-                            + "; first bad index " + bad);
-                }
-                lastVerifiedHead = size;
-            }
-            if (size == previousSize && !MessageDigest.isEqual(previousRoot, tree.root())) {
-                throw new Failure("the first " + previousSize + " leaves no longer match the head verified before: "
-                        + "history was rewritten; first bad index " + firstBadIndex(audit, tree, 0, size, previousRoot));
-            }
-            long now = System.nanoTime();
-            if (now - lastReport > 1_000_000_000L) {
-                err.printf("  %,d / %,d leaves (%,.0f leaves/s)%n", size, latest.size(), size / ((now - start) / 1e9));
-                lastReport = now;
-            }
+            throw f;
         }
         if (previousSize > 0) {
             List<byte[]> proof = audit.getConsistencyProof(GetConsistencyProofRequest.newBuilder().setFirst(previousSize)
@@ -162,11 +132,136 @@ final class AuditVerifyCommand implements Callable<Integer> {
                         + " to " + latest.size() + " does not verify");
             }
         }
-        double secs = (System.nanoTime() - start) / 1e9;
+        double secs = replay.seconds;
         save(latest, spki, head.getCheckpoint().toByteArray());
         out.printf("OK: %,d leaves and %,d signed tree heads verified in %.1f s (%,.0f leaves/s)%n", latest.size(), roots.size(),
                 secs, latest.size() / Math.max(secs, 1e-9));
         out.printf("root %s at size %d; state saved to %s%n", Base64.getEncoder().encodeToString(latest.root()), latest.size(), state);
+    }
+
+    /**
+     * Streams the log from index 0 and recomputes the tree. Each leaf is checked on the transport
+     * thread as it arrives (no hand-off per message), with the client requesting in large chunks.
+     */
+    private final class Replay {
+        private static final int CHUNK = 4096;
+        final MemoryNodes tree = new MemoryNodes();
+        private final long size;
+        private final TreeMap<Long, byte[]> roots;
+        private final long previousSize;
+        private final byte[] previousRoot;
+        private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        volatile Failure failure;
+        /** When a signed root does not match: that root and the last size known to be intact. */
+        volatile byte[] badRoot;
+        volatile long badFrom;
+        private long lastVerifiedHead;
+        private long consumed;
+        private final long start = System.nanoTime();
+        private long lastReport = start;
+        private long reportedSize;
+        double seconds;
+
+        Replay(long size, TreeMap<Long, byte[]> roots, long previousSize, byte[] previousRoot) {
+            this.size = size;
+            this.roots = roots;
+            this.previousSize = previousSize;
+            this.previousRoot = previousRoot;
+        }
+
+        void run(ManagedChannel channel) throws InterruptedException {
+            if (size == 0) {
+                return;
+            }
+            AuditServiceGrpc.newStub(channel).streamAudit(StreamAuditRequest.newBuilder().setFromIndex(0).build(),
+                    new io.grpc.stub.ClientResponseObserver<StreamAuditRequest, AuditEvent>() {
+                        private io.grpc.stub.ClientCallStreamObserver<StreamAuditRequest> call;
+
+                        @Override
+                        public void beforeStart(io.grpc.stub.ClientCallStreamObserver<StreamAuditRequest> requestStream) {
+                            call = requestStream;
+                            requestStream.disableAutoRequestWithInitial(2 * CHUNK);
+                        }
+
+                        @Override
+                        public void onNext(AuditEvent e) {
+                            if (failure != null || tree.size() >= size) {
+                                return;
+                            }
+                            try {
+                                accept(e);
+                            } catch (Failure f) {
+                                failure = f;
+                                call.cancel("verification failed", null);
+                                done.countDown();
+                                return;
+                            }
+                            if (tree.size() >= size) {
+                                call.cancel("verified every leaf the newest head covers", null);
+                                finish();
+                            } else if (++consumed % CHUNK == 0) {
+                                call.request(CHUNK);
+                            }
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            if (done.getCount() > 0 && failure == null && tree.size() < size) {
+                                failure = new Failure("the audit stream failed at index " + tree.size() + ": " + t.getMessage());
+                            }
+                            done.countDown();
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            if (failure == null && tree.size() < size) {
+                                failure = new Failure("the log ends at index " + tree.size() + " but a signed tree head covers "
+                                        + size + " leaves: truncated; first missing index " + tree.size());
+                            }
+                            finish();
+                        }
+                    });
+            done.await();
+        }
+
+        private void finish() {
+            seconds = (System.nanoTime() - start) / 1e9;
+            done.countDown();
+        }
+
+        private void accept(AuditEvent e) {
+            long expected = tree.size();
+            if (e.getIndex() != expected) {
+                throw new Failure("expected index " + expected + ", the stream sent " + e.getIndex()
+                        + ": missing, duplicated or reordered entries; first bad index " + expected);
+            }
+            byte[] leaf = e.getLeaf().toByteArray();
+            checkHeader(e, leaf);
+            tree.appendLeaf(leaf);
+            long n = tree.size();
+            byte[] signedRoot = roots.get(n);
+            if (signedRoot != null) {
+                if (!MessageDigest.isEqual(signedRoot, tree.root())) {
+                    badRoot = signedRoot;
+                    badFrom = lastVerifiedHead;
+                    throw new Failure("the leaves do not match the signed tree head of size " + n);
+                }
+                lastVerifiedHead = n;
+            }
+            if (n == previousSize && !MessageDigest.isEqual(previousRoot, tree.root())) {
+                badRoot = previousRoot;
+                badFrom = 0;
+                throw new Failure("the first " + previousSize + " leaves no longer match the head verified before: "
+                        + "history was rewritten");
+            }
+            long now = System.nanoTime();
+            if (now - lastReport > 1_000_000_000L) {
+                err.printf("  %,d / %,d leaves (%,.0f leaves/s overall, %,.0f/s in the last second)%n", n, size,
+                        n / ((now - start) / 1e9), (n - reportedSize) / ((now - lastReport) / 1e9));
+                lastReport = now;
+                reportedSize = n;
+            }
+        }
     }
 
     private static SignedTreeHead.Parsed checkSigned(PublicKey key, ByteString checkpoint, ByteString signature) throws Exception {
@@ -193,16 +288,11 @@ final class AuditVerifyCommand implements Callable<Integer> {
 
     /** The stream's type, actor and time must be what the hashed leaf says. */
     private static void checkHeader(AuditEvent e, byte[] leaf) {
-        AuditEntry.Header h;
-        try {
-            h = AuditEntry.header(leaf);
-        } catch (IllegalArgumentException ex) {
-            throw new Failure("index " + e.getIndex() + ": " + ex.getMessage() + "; first bad index " + e.getIndex());
-        }
-        Instant t = Instant.ofEpochSecond(e.getTime().getSeconds(), e.getTime().getNanos());
-        if (!h.type().equals(e.getType()) || !h.actor().equals(e.getActor()) || !h.time().equals(t)) {
-            throw new Failure("index " + e.getIndex() + ": the type, actor or time sent with the leaf differ from the leaf; "
-                    + "first bad index " + e.getIndex());
+        long micros = Math.addExact(Math.multiplyExact(e.getTime().getSeconds(), 1_000_000L), e.getTime().getNanos() / 1_000);
+        if (e.getTime().getNanos() % 1_000 != 0 || !AuditEntry.headerMatches(leaf, e.getTypeBytes().toByteArray(), micros,
+                e.getActorBytes().toByteArray())) {
+            throw new Failure("index " + e.getIndex() + ": the type, actor or time sent with the leaf differ from the leaf "
+                    + "(or it is not a version 1 leaf); first bad index " + e.getIndex());
         }
     }
 

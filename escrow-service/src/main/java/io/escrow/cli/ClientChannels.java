@@ -28,6 +28,14 @@ final class ClientChannels {
     Path key;
 
     ManagedChannel open() {
+        return open(false);
+    }
+
+    /**
+     * @param inlineCallbacks run response callbacks on the transport thread: for consumers that
+     *                        process each message quickly and must not pay a thread hand-off per message
+     */
+    ManagedChannel open(boolean inlineCallbacks) {
         ChannelCredentials credentials = InsecureChannelCredentials.create();
         if (ca != null) {
             try {
@@ -40,6 +48,10 @@ final class ClientChannels {
                 throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
             }
         }
-        return Grpc.newChannelBuilder(target, credentials).build();
+        var builder = Grpc.newChannelBuilder(target, credentials).maxInboundMessageSize(16 << 20);
+        if (inlineCallbacks) {
+            builder.directExecutor();
+        }
+        return builder.build();
     }
 }

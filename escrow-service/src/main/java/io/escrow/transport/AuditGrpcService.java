@@ -1,6 +1,7 @@
 package io.escrow.transport;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.escrow.audit.AuditReader;
 import io.escrow.audit.AuditTree;
 import io.escrow.proto.v1.AuditEvent;
@@ -35,7 +36,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @GrpcService
 public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
-    static final int PAGE = 2000;
+    /** Rows per database cursor: long enough to stream without pauses, short enough not to hold one snapshot for long. */
+    static final long CURSOR_ROWS = 100_000;
     /** How often a following stream looks for new leaves. */
     static final long FOLLOW_POLL_MILLIS = 100;
 
@@ -88,16 +90,19 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     private void stream(long from, boolean follow, FlowControl<AuditEvent> flow) throws InterruptedException {
         long next = from;
         while (flow.awaitReady()) {
-            List<AuditReader.Row> rows = reader.get().page(next, PAGE);
-            for (AuditReader.Row r : rows) {
+            long sent = reader.get().forEach(next, CURSOR_ROWS, r -> {
                 if (!flow.awaitReady()) {
-                    return;
+                    return false;
                 }
                 flow.send(AuditEvent.newBuilder().setIndex(r.index()).setTime(ProtoTime.of(r.time())).setType(r.type())
-                        .setActor(r.actor()).setLeaf(ByteString.copyFrom(r.leaf())).build());
+                        .setActor(r.actor()).setLeaf(UnsafeByteOperations.unsafeWrap(r.leaf())).build());
+                return true;
+            });
+            next += sent;
+            if (flow.cancelled()) {
+                return;
             }
-            next += rows.size();
-            if (rows.size() < PAGE) {
+            if (sent < CURSOR_ROWS) {
                 if (!follow) {
                     return;
                 }

@@ -11,8 +11,15 @@ final class FlowControl<T> {
     private final Object lock = new Object();
     private volatile boolean cancelled;
 
+    /**
+     * Bytes the transport may buffer before the producer waits. gRPC's default (32 KiB) is a
+     * couple of hundred small audit events, which makes a fast producer stop and start constantly.
+     */
+    static final int BUFFER_BYTES = 1 << 20;
+
     FlowControl(ServerCallStreamObserver<T> call) {
         this.call = call;
+        call.setOnReadyThreshold(BUFFER_BYTES);
         call.setOnReadyHandler(this::wake);
         call.setOnCancelHandler(() -> {
             cancelled = true;
