@@ -11,6 +11,7 @@ import io.escrow.hsm.CustodianTokens;
 import io.escrow.hsm.SoftHsmProvisioner;
 import io.escrow.keys.FileKeyRegistry;
 import io.escrow.keys.KeyRegistry;
+import io.escrow.threshold.ShareToken;
 import io.escrow.threshold.ThresholdDecryptor;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -132,7 +133,10 @@ public class EscrowRuntime {
     @Singleton
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                              CustodianTokens tokens, MeterRegistry meters) {
-        return new RecoveryService(db, warrants, keys, decryptor, tokens::available, Clock.systemUTC(), meters);
+        java.util.Map<ShareToken, ShareToken> metered = new java.util.concurrent.ConcurrentHashMap<>();
+        return new RecoveryService(db, warrants, keys, decryptor,
+                () -> tokens.available().stream().map(t -> metered.computeIfAbsent(t, x -> new MeteredShareToken(x, meters))).toList(),
+                Clock.systemUTC(), meters);
     }
 
     /**
