@@ -185,6 +185,17 @@ class EmbeddedServiceSystemTest {
                 dataDir.resolve("other.key").toString(), "--target", "localhost:" + service.grpcPort);
         assertEquals(1, other.exit(), other.output());
         assertTrue(other.output().contains("2 FAILED to open"), other.output());
+
+        // The documented metrics exist once the story has run (tagged rejection counters appear on first use).
+        String metrics = new String(java.net.URI.create("http://localhost:" + service.httpPort + "/q/metrics").toURL()
+                .openStream().readAllBytes());
+        for (String name : new String[] {"escrow_deposits_accepted_total", "escrow_deposit_latency_seconds",
+                "escrow_deposit_batch_size", "escrow_warrants_filed_total", "escrow_warrant_approvals_total",
+                "escrow_warrants_revoked_total", "escrow_recovery_records_total", "escrow_custodian_ecdh_latency_seconds",
+                "escrow_custodian_ecdh_errors_total", "escrow_audit_log_size", "escrow_audit_checkpoint_age_seconds",
+                "escrow_audit_stream_subscribers"}) {
+            assertTrue(metrics.contains(name), name + " missing from /q/metrics");
+        }
     }
 
     @Test

@@ -65,6 +65,10 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
 
     @Override
     public void streamAudit(StreamAuditRequest request, StreamObserver<AuditEvent> response) {
+        if (request.getFromIndex() < 0) {
+            // uint64 beyond what an index can be: reject rather than wrap around to index 0.
+            throw new AuditTree.OutOfRangeException("from_index", "is larger than any index the log can have");
+        }
         FlowControl<AuditEvent> flow = new FlowControl<>((ServerCallStreamObserver<AuditEvent>) response);
         try {
             streams.execute(() -> {

@@ -52,6 +52,10 @@ public final class WarrantService {
         this.clock = clock;
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
+        // Registered up front so that dashboards show zero rather than no data.
+        for (String name : new String[] {"escrow.warrants.filed", "escrow.warrant.approvals", "escrow.warrants.revoked"}) {
+            meters.counter(name);
+        }
     }
 
     public WarrantPolicy policy() {

@@ -115,7 +115,8 @@ class AuditGrpcTest {
                 () -> audit.getInclusionProof(GetInclusionProofRequest.newBuilder().setIndex(size).setTreeSize(size).build()),
                 () -> audit.getInclusionProof(GetInclusionProofRequest.newBuilder().setIndex(0).setTreeSize(size + 1_000_000).build()),
                 () -> audit.getConsistencyProof(GetConsistencyProofRequest.newBuilder().setFirst(size).setSecond(size - 1).build()),
-                () -> audit.getInclusionProof(GetInclusionProofRequest.newBuilder().setIndex(-1L).setTreeSize(size).build()))) {
+                () -> audit.getInclusionProof(GetInclusionProofRequest.newBuilder().setIndex(-1L).setTreeSize(size).build()),
+                () -> audit.streamAudit(StreamAuditRequest.newBuilder().setFromIndex(-1L).build()).hasNext())) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, r::run);
             assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
         }
