@@ -1,6 +1,7 @@
 package io.escrow.hsm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,10 @@ class AuditSigningKeyTest {
         }
         try (AuditSigningKey again = AuditSigningKey.openOrCreate(config())) {
             assertArrayEquals(spki, again.publicKeySpki(), "the same key is found, not a new one made");
+            java.lang.reflect.Field f = AuditSigningKey.class.getDeclaredField("key");
+            f.setAccessible(true);
+            java.security.PrivateKey inToken = (java.security.PrivateKey) f.get(again);
+            assertEquals(null, inToken.getEncoded(), "the signing key is sensitive: its value never leaves the token");
         }
         PublicKey pub = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(spki));
         Signature v = Signature.getInstance("SHA256withECDSA");
