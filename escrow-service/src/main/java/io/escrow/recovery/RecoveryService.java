@@ -90,7 +90,7 @@ public final class RecoveryService {
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
         this.perRecord = Timer.builder("escrow.recovery.record.latency")
-                .description("Threshold opening and re-sealing of one record").register(meters);
+                .description("Threshold opening of one record in the custodian tokens").register(meters);
     }
 
     private record Prepared(InScopeRecord record, byte[] enc, byte[] sealed, List<String> custodians) {}
