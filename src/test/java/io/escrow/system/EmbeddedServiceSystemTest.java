@@ -166,7 +166,7 @@ class EmbeddedServiceSystemTest {
     @Test
     @Order(3)
     void demo_walksFromDepositToOpenedKeys_thenRecoverOpenRepeatsIt() throws Exception {
-        assertTrue(service.logText().contains("Created demo authority 'court'"), "the development default makes demo authorities");
+        assertTrue(service.logText().contains("Created demo signer 'court'"), "the development default makes demo authorities");
         var demo = ServiceProcess.escrowctl(dataDir, "demo", "--target", "localhost:" + service.grpcPort);
         assertEquals(0, demo.exit(), demo.output());
         for (String step : new String[] {"deposits three session keys", "files a warrant", "The court signs", "The ministry signs",

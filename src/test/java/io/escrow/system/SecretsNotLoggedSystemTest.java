@@ -17,9 +17,10 @@ import org.bouncycastle.util.encoders.Hex;
 import org.junit.jupiter.api.Test;
 
 /**
- * With every logger at DEBUG and JSON logs on, the whole story (ceremony, deposits, approvals,
- * recovery) runs, and then the service's log is searched for every secret involved: token PINs,
- * the deposited session keys, the demo signers' private keys and the recipient's private key.
+ * With every logger at DEBUG, JSON logs on and custodian consent required, the whole story
+ * (ceremony, deposits, approvals, activations with PINs, recovery) runs, and then the service's
+ * log is searched for every secret involved: token PINs (as text and hex), the deposited session
+ * keys, the demo signers' and custodians' private keys and the recipient's private key.
  */
 class SecretsNotLoggedSystemTest {
     @Test
@@ -27,8 +28,9 @@ class SecretsNotLoggedSystemTest {
         Path dataDir = Files.createTempDirectory("escrow-logs-");
         Path log = dataDir.resolve("service.log");
         String demoOutput;
+        // Consent required: the demo sends custodian PINs over gRPC, so they pass through the service.
         try (ServiceProcess service = ServiceProcess.start(dataDir, log, Map.of(
-                "QUARKUS_LOG_LEVEL", "DEBUG", "ESCROW_LOG_JSON", "true"))) {
+                "QUARKUS_LOG_LEVEL", "DEBUG", "ESCROW_LOG_JSON", "true", "ESCROW_CUSTODIAN_CONSENT", "required"))) {
             var demo = ServiceProcess.escrowctl(dataDir, "demo", "--target", "localhost:" + service.grpcPort);
             assertEquals(0, demo.exit(), demo.output());
             demoOutput = demo.output();
@@ -39,7 +41,11 @@ class SecretsNotLoggedSystemTest {
 
         List<String> secrets = new ArrayList<>();
         try (Stream<Path> pins = Files.list(dataDir.resolve("hsm/pins"))) {
-            pins.forEach(p -> secrets.add(read(p).strip()));
+            pins.forEach(p -> {
+                String pin = read(p).strip();
+                secrets.add(pin);
+                secrets.add(Hex.toHexString(pin.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            });
         }
         Matcher keys = Pattern.compile("session key ([0-9a-f]{64})").matcher(demoOutput);
         while (keys.find()) {
@@ -49,7 +55,8 @@ class SecretsNotLoggedSystemTest {
         try (Stream<Path> files = Files.walk(dataDir)) {
             files.filter(p -> p.toString().endsWith(".key")).forEach(p -> secrets.add(pemBody(read(p))));
         }
-        assertTrue(secrets.size() >= 4 + 6 + 3, "found the secrets to look for: " + secrets.size());
+        assertTrue(demoOutput.contains("consent to this warrant only"), "the demo activated custodians: " + demoOutput);
+        assertTrue(secrets.size() >= 8 + 6 + 6, "found the secrets to look for: " + secrets.size());
         for (String s : secrets) {
             assertFalse(s.isEmpty());
             assertFalse(text.contains(s), "a secret appears in the DEBUG log: " + s.substring(0, Math.min(8, s.length())) + "...");

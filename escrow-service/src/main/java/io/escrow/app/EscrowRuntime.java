@@ -25,6 +25,8 @@ import io.escrow.hsm.AuditSigningKey;
 import io.escrow.audit.SubjectHasher;
 import io.escrow.cms.NamedAnchorsConfig;
 import io.escrow.cms.TrustAnchors;
+import io.escrow.consent.ActivationRegistry;
+import io.escrow.recovery.CustodianAccess;
 import io.escrow.recovery.RecoveryService;
 import io.escrow.warrant.DemoAuthorities;
 import io.escrow.warrant.WarrantLimits;
@@ -55,7 +57,8 @@ public class EscrowRuntime {
             SoftHsmProvisioner.requireSoftHsmConf(settings.softHsmConf());
             SoftHsmProvisioner.provision(settings.hsmDir(), settings.custodians().size(), List.of(), true, LOG::info);
         }
-        return new CustodianTokens(settings.custodians(), LOG::info);
+        // With consent required the service logs in to no custodian token on its own.
+        return new CustodianTokens(settings.consent() == EscrowSettings.Consent.REQUIRED ? List.of() : settings.custodians(), LOG::info);
     }
 
     void closeTokens(@Disposes CustodianTokens tokens) {
@@ -132,11 +135,64 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
-                             CustodianTokens tokens, MeterRegistry meters) {
+                             CustodianAccess custodians, MeterRegistry meters) {
+        return new RecoveryService(db, warrants, keys, decryptor, custodians, Clock.systemUTC(), meters);
+    }
+
+    /**
+     * Which tokens a recovery may use: with consent required, those of the custodians who
+     * activated for the warrant; in development, the service's own logged-in tokens. Either way
+     * each in-token ECDH is metered per custodian.
+     */
+    @Produces
+    @Singleton
+    CustodianAccess custodianAccess(EscrowSettings settings, CustodianTokens tokens, jakarta.inject.Provider<ActivationRegistry> activations,
+                                    MeterRegistry meters) {
         java.util.Map<ShareToken, ShareToken> metered = new java.util.concurrent.ConcurrentHashMap<>();
-        return new RecoveryService(db, warrants, keys, decryptor,
-                () -> tokens.available().stream().map(t -> metered.computeIfAbsent(t, x -> new MeteredShareToken(x, meters))).toList(),
-                Clock.systemUTC(), meters);
+        java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> meter =
+                list -> list.stream().map(t -> metered.computeIfAbsent(t, x -> new MeteredShareToken(x, meters))).toList();
+        if (settings.consent() == EscrowSettings.Consent.STANDING_PINS) {
+            return CustodianAccess.standing(() -> meter.apply(tokens.available()));
+        }
+        ActivationRegistry registry = activations.get();
+        return new CustodianAccess() {
+            @Override
+            public java.util.List<ShareToken> tokensFor(String warrantId) {
+                return meter.apply(registry.tokensFor(warrantId));
+            }
+
+            @Override
+            public void used(String warrantId, java.util.List<String> custodianIds) {
+                registry.used(warrantId, custodianIds);
+            }
+
+            @Override
+            public java.util.List<String> missing(String warrantId) {
+                return registry.missing(warrantId);
+            }
+        };
+    }
+
+    /** Custodian consent (escrow.custodians.NAME.trust-anchor, escrow.custodian.max-activation-ttl). */
+    @Produces
+    @Singleton
+    @jakarta.enterprise.inject.Typed(ActivationRegistry.class)
+    ActivationRegistry activations(EscrowSettings settings, WarrantService warrants, KeyRegistry keys, Database db) {
+        TrustAnchors anchors = NamedAnchorsConfig.load("escrow.custodians", ConfigProvider.getConfig().getPropertyNames(),
+                EscrowRuntime::config);
+        if (anchors.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
+            // Development: demo custodian CAs and signers next to the demo authorities, so that the
+            // demo can show the consent step when consent is required.
+            anchors = DemoAuthorities.ensure(settings.dataDir(),
+                    settings.custodians().stream().map(io.escrow.hsm.TokenConfig::custodianId).toList(), LOG::info);
+        }
+        java.time.Duration maxTtl = config("escrow.custodian.max-activation-ttl").map(java.time.Duration::parse)
+                .orElse(java.time.Duration.ofHours(24));
+        return new ActivationRegistry(settings.custodians(), anchors, warrants, keys, db, Clock.systemUTC(), maxTtl);
+    }
+
+    void closeActivations(@Disposes ActivationRegistry registry) {
+        registry.close();
     }
 
     /**

@@ -43,15 +43,29 @@ public class StartupChecks {
                     *  escrow.hsm.mode=pkcs11 with real HSMs for production.
                     ************************************************************************"""
                     .formatted(settings.hsmDir()));
-            ConfiguredCeremony.runIfNoKey(settings, tokens, registry, m -> LOG.info("ceremony: " + m))
-                    .ifPresent(k -> LOG.infof("first start: created escrow key %s (%d of %d)", k.keyId(),
-                            k.threshold(), k.parameters().custodians()));
+            // With consent required the serving tokens are not logged in: the development ceremony
+            // opens its own sessions from the PIN files and closes them again.
+            CustodianTokens ceremonyTokens = settings.consent() == EscrowSettings.Consent.REQUIRED
+                    ? new CustodianTokens(settings.custodians(), LOG::info) : tokens;
+            try {
+                ConfiguredCeremony.runIfNoKey(settings, ceremonyTokens, registry, m -> LOG.info("ceremony: " + m))
+                        .ifPresent(k -> LOG.infof("first start: created escrow key %s (%d of %d)", k.keyId(),
+                                k.threshold(), k.parameters().custodians()));
+            } finally {
+                if (ceremonyTokens != tokens) {
+                    ceremonyTokens.close();
+                }
+            }
         }
         registry.current().ifPresentOrElse(
                 k -> LOG.infof("current escrow key %s (%d of %d): %s", k.keyId(), k.threshold(),
                         k.parameters().custodians(), Hex.toHexString(k.publicKeyBytes())),
                 () -> LOG.warn("no escrow key exists yet: run 'escrowctl ceremony' against the configured tokens"));
         tokens.unavailable().forEach(f -> LOG.warnf("custodian %s is unavailable: %s", f.custodianId(), f.problem()));
+        if (settings.consent() == EscrowSettings.Consent.REQUIRED) {
+            LOG.info("custodian consent required: the service holds no custodian PIN; recovery needs t custodians' "
+                    + "activations for the warrant (CustodianService.ActivateShare)");
+        }
         writePidFile(settings);
     }
 

@@ -31,6 +31,10 @@ import java.util.function.Function;
  * escrow.embedded.custodians          n for the embedded mode (default: 3)
  * escrow.key.threshold                t for ceremonies (default: 2)
  * escrow.key.initial-id               key_id of the first ceremony (default: ek-YYYY-01)
+ * escrow.custodian.consent            required: shares are used only under custodians' activations, and
+ *                                     the service holds no custodian PIN (default in pkcs11 mode);
+ *                                     standing-pins: the service logs in with configured PINs
+ *                                     (default in embedded mode; development only)
  * </pre>
  */
 public record EscrowSettings(
@@ -39,9 +43,18 @@ public record EscrowSettings(
         List<TokenConfig> custodians,
         TokenConfig auditToken,
         int threshold,
-        String initialKeyId) {
+        String initialKeyId,
+        Consent consent) {
 
     public static final Path DEFAULT_LIBRARY = Path.of("/usr/lib/softhsm/libsofthsm2.so");
+
+    /** Whether custodian tokens may be used with configured PINs, or only under activations. */
+    public enum Consent {
+        /** The service logs in to every custodian token with a configured PIN. Development only. */
+        STANDING_PINS,
+        /** The service holds no custodian PIN; each share is used only under its custodian's activation. */
+        REQUIRED
+    }
 
     public enum HsmMode {
         /** SoftHSM tokens provisioned under the data directory, PINs kept in files. Development only. */
@@ -76,8 +89,15 @@ public record EscrowSettings(
         if (ids.stream().distinct().count() != ids.size()) {
             throw new ConfigurationException("escrow.hsm.custodians lists a custodian twice");
         }
-        List<TokenConfig> custodians = ids.stream().map(id -> token(get, id, mode, library, dataDir)).toList();
-        TokenConfig audit = token(get, get.apply("escrow.hsm.audit-token").orElse("audit"), mode, library, dataDir);
+        Consent consent = switch (get.apply("escrow.custodian.consent").orElse(mode == HsmMode.EMBEDDED ? "standing-pins" : "required")
+                .toLowerCase()) {
+            case "required" -> Consent.REQUIRED;
+            case "standing-pins" -> Consent.STANDING_PINS;
+            default -> throw new ConfigurationException("escrow.custodian.consent must be 'required' or 'standing-pins'");
+        };
+        boolean withheld = consent == Consent.REQUIRED && mode == HsmMode.PKCS11;
+        List<TokenConfig> custodians = ids.stream().map(id -> token(get, id, mode, library, dataDir, withheld)).toList();
+        TokenConfig audit = token(get, get.apply("escrow.hsm.audit-token").orElse("audit"), mode, library, dataDir, false);
 
         int threshold = ConfigValues.intValue(get, "escrow.key.threshold", 2);
         String initialKeyId = get.apply("escrow.key.initial-id").orElse("ek-" + Year.now() + "-01");
@@ -86,7 +106,7 @@ public record EscrowSettings(
         } catch (RuntimeException e) {
             throw new ConfigurationException("escrow.key.initial-id: " + e.getMessage());
         }
-        return new EscrowSettings(dataDir, mode, custodians, audit, threshold, initialKeyId);
+        return new EscrowSettings(dataDir, mode, custodians, audit, threshold, initialKeyId, consent);
     }
 
     /** The (t, n) of new ceremonies; fails with the configuration key named. */
@@ -110,7 +130,12 @@ public record EscrowSettings(
         return dataDir.resolve("keys");
     }
 
-    private static TokenConfig token(Function<String, Optional<String>> get, String id, HsmMode mode, Path library, Path dataDir) {
+    /**
+     * @param withheld the service must hold no PIN for this token (consent required, pkcs11 mode):
+     *                 configuring one is an error
+     */
+    private static TokenConfig token(Function<String, Optional<String>> get, String id, HsmMode mode, Path library, Path dataDir,
+                                     boolean withheld) {
         if (!id.matches("[A-Za-z0-9._-]{1,32}")) {
             throw new ConfigurationException("custodian id '" + id + "' must be 1-32 characters of [A-Za-z0-9._-]");
         }
@@ -120,7 +145,13 @@ public record EscrowSettings(
         Optional<String> pinFile = get.apply(prefix + "pin-file");
         Optional<String> pinEnv = get.apply(prefix + "pin-env");
         PinSource pin;
-        if (pinFile.isPresent() && pinEnv.isPresent()) {
+        if (withheld) {
+            if (pinFile.isPresent() || pinEnv.isPresent()) {
+                throw new ConfigurationException(prefix + "pin-file/pin-env must not be set: with escrow.custodian.consent=required "
+                        + "the service holds no custodian PIN (custodians present theirs with ActivateShare)");
+            }
+            pin = PinSource.withheld();
+        } else if (pinFile.isPresent() && pinEnv.isPresent()) {
             throw new ConfigurationException("set only one of " + prefix + "pin-file and " + prefix + "pin-env");
         } else if (pinFile.isPresent()) {
             pin = PinSource.file(Path.of(pinFile.get()));

@@ -12,7 +12,7 @@ import java.util.function.Function;
  * variable (as a Kubernetes Secret injects it). The PIN is read only when a session is opened and
  * is never printed.
  */
-public sealed interface PinSource {
+public sealed interface PinSource permits PinSource.FilePin, PinSource.EnvPin, PinSource.Withheld, PinSource.Memory {
 
     /** Reads the PIN; the caller wipes the returned array. */
     char[] read(String custodianId);
@@ -23,6 +23,47 @@ public sealed interface PinSource {
 
     static PinSource env(String variable) {
         return new EnvPin(variable, System::getenv);
+    }
+
+    /** No PIN: the service must not log in to this token except with a custodian's own credential. */
+    static PinSource withheld() {
+        return new Withheld();
+    }
+
+    /** A credential a custodian presented, held only in memory; wipe it with {@link Memory#wipe}. */
+    static Memory memory(char[] pin) {
+        return new Memory(pin.clone());
+    }
+
+    record Withheld() implements PinSource {
+        @Override
+        public char[] read(String custodianId) {
+            throw new HsmException.PinUnavailable(custodianId, "the service holds no PIN for custodian " + custodianId
+                    + "; its share is usable only under the custodian's activation");
+        }
+    }
+
+    /** An in-memory credential. Never printed; {@link #wipe} overwrites it. */
+    final class Memory implements PinSource {
+        private final char[] pin;
+
+        private Memory(char[] pin) {
+            this.pin = pin;
+        }
+
+        @Override
+        public char[] read(String custodianId) {
+            return pin.clone();
+        }
+
+        public void wipe() {
+            Arrays.fill(pin, '\0');
+        }
+
+        @Override
+        public String toString() {
+            return "PinSource.memory(redacted)";
+        }
     }
 
     record FilePin(Path path) implements PinSource {

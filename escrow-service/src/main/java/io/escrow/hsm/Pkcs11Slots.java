@@ -13,7 +13,7 @@ import sun.security.pkcs11.wrapper.PKCS11Exception;
  * the same initialised module). Needs
  * {@code --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED}.
  */
-final class Pkcs11Slots {
+public final class Pkcs11Slots {
     private Pkcs11Slots() {}
 
     static PKCS11 module(String custodianId, Path library) {
@@ -72,5 +72,15 @@ final class Pkcs11Slots {
     static String labelOf(PKCS11 p11, long slot) throws PKCS11Exception {
         char[] raw = p11.C_GetTokenInfo(slot).label;
         return new String(raw).strip();
+    }
+
+    /** Null when the token of {@code config} can be found by its label, else why not (no login needed). */
+    public static String problemFinding(TokenConfig config) {
+        try {
+            slotOf(config.custodianId(), config.library(), config.label());
+            return null;
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
     }
 }

@@ -37,7 +37,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
 
 /**
  * Threshold recovery under an ACTIVE warrant, in pages:
@@ -62,7 +61,7 @@ public final class RecoveryService {
     private final WarrantService warrants;
     private final KeyRegistry keys;
     private final ThresholdDecryptor decryptor;
-    private final Supplier<List<ShareToken>> tokens;
+    private final CustodianAccess custodians;
     private final Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
     private final SecureRandom rng = new SecureRandom();
     private final MeterRegistry meters;
@@ -81,12 +80,12 @@ public final class RecoveryService {
     });
 
     public RecoveryService(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
-                           Supplier<List<ShareToken>> tokens, java.time.Clock clock, MeterRegistry meters) {
+                           CustodianAccess custodians, java.time.Clock clock, MeterRegistry meters) {
         this.db = db;
         this.warrants = warrants;
         this.keys = keys;
         this.decryptor = decryptor;
-        this.tokens = tokens;
+        this.custodians = custodians;
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
         this.perRecord = Timer.builder("escrow.recovery.record.latency")
@@ -109,6 +108,11 @@ public final class RecoveryService {
             }
             if (warrants.state(w) != WarrantState.ACTIVE) {
                 throw new WarrantNotActiveException("cannot recover: " + w.whyNotActive(warrants.now(), warrants.policy()));
+            }
+            List<String> lacking = custodians.missing(warrantId);
+            if (!lacking.isEmpty()) {
+                throw new WarrantNotActiveException("cannot recover: too few custodians have activated their share for warrant "
+                        + warrantId + "; lacking activations from " + String.join(", ", lacking));
             }
         } catch (EscrowException e) {
             throw warrants.rejected("recovery_refused", caller, warrantId, e);
@@ -221,12 +225,13 @@ public final class RecoveryService {
         byte[] aad = (r.subjectId() + "\n" + r.coversFrom() + "\n" + r.coversUntil()).getBytes(StandardCharsets.UTF_8);
         ThresholdDecryptor.Opening opening;
         try {
-            opening = decryptor.open(keys.require(r.keyId()), tokens.get(), r.enc(), info, aad, r.ciphertext());
+            opening = decryptor.open(keys.require(r.keyId()), custodians.tokensFor(warrantId), r.enc(), info, aad, r.ciphertext());
         } catch (CiphertextRejectedException e) {
             failures.add(new Failed(r, e.getMessage()));
             return;
         }
         perRecord.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        custodians.used(warrantId, opening.custodiansUsed());
         sealing.add(CompletableFuture.supplyAsync(() -> {
             byte[] plaintext = opening.plaintext();
             try {

@@ -1,13 +1,95 @@
 package io.escrow.transport;
 
+import com.google.protobuf.Timestamp;
+import io.escrow.config.EscrowSettings;
+import io.escrow.consent.ActivationRegistry;
+import io.escrow.consent.ActivationRejectedException;
+import io.escrow.error.EscrowException;
+import io.escrow.proto.v1.ActivateShareRequest;
+import io.escrow.proto.v1.Activation;
 import io.escrow.proto.v1.CustodianServiceGrpc;
+import io.escrow.proto.v1.DeactivateShareRequest;
+import io.escrow.proto.v1.ListActivationsRequest;
+import io.escrow.proto.v1.ListActivationsResponse;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
 
 /**
- * CustodianService of the contract. Registered now so that {@link AccessControlInterceptor} guards it:
- * callers without the role get PERMISSION_DENIED; callers with it get UNIMPLEMENTED until the
- * issue that implements this service fills it in.
+ * CustodianService: custodians activate their share for one warrant, with their token's PIN as
+ * the credential. The credential is decoded into a char array that the registry wipes after
+ * logging in; it is never logged, stored or audited.
  */
 @GrpcService
 public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceImplBase {
+    @Inject
+    EscrowSettings settings;
+
+    @Inject
+    jakarta.inject.Provider<ActivationRegistry> activations;
+
+    @Override
+    public ServerServiceDefinition bindService() {
+        return Utf8CheckingMarshaller.wrap(super.bindService());
+    }
+
+    private ActivationRegistry registry() {
+        if (settings.consent() != EscrowSettings.Consent.REQUIRED) {
+            throw new ActivationRejectedException(EscrowException.Category.FAILED_PRECONDITION,
+                    "custodian consent is not enabled (escrow.custodian.consent=standing-pins, development only)");
+        }
+        return activations.get();
+    }
+
+    @Override
+    @Blocking
+    public void activateShare(ActivateShareRequest request, StreamObserver<Activation> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        CallerIdentity caller = CallerIdentity.current();
+        ByteBuffer raw = request.getCredential().asReadOnlyByteBuffer();
+        CharBuffer chars = StandardCharsets.UTF_8.decode(raw);
+        char[] credential = new char[chars.remaining()];
+        chars.get(credential);
+        Arrays.fill(chars.array(), '\0');
+        Duration ttl = request.hasTtl() ? Duration.ofSeconds(request.getTtl().getSeconds(), Math.max(0, request.getTtl().getNanos())) : null;
+        var a = registry().activate(caller.name(), caller == CallerIdentity.DEVELOPMENT, new ActivationRegistry.Request(
+                request.getCustodianId(), request.getWarrantId(), request.getCmsSignature().toByteArray(), credential,
+                Integer.toUnsignedLong(request.getMaxUses()), ttl));
+        response.onNext(toProto(a));
+        response.onCompleted();
+    }
+
+    @Override
+    @Blocking
+    public void deactivateShare(DeactivateShareRequest request, StreamObserver<Activation> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        CallerIdentity caller = CallerIdentity.current();
+        response.onNext(toProto(registry().deactivate(caller.name(), caller == CallerIdentity.DEVELOPMENT,
+                request.getCustodianId(), request.getWarrantId())));
+        response.onCompleted();
+    }
+
+    @Override
+    @Blocking
+    public void listActivations(ListActivationsRequest request, StreamObserver<ListActivationsResponse> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        ListActivationsResponse.Builder b = ListActivationsResponse.newBuilder();
+        registry().list(request.getWarrantId()).forEach(a -> b.addActivations(toProto(a)));
+        response.onNext(b.build());
+        response.onCompleted();
+    }
+
+    private static Activation toProto(io.escrow.consent.Activation a) {
+        return Activation.newBuilder().setCustodianId(a.custodianId()).setWarrantId(a.warrantId())
+                .setState(Activation.ActivationState.valueOf(a.state().name()))
+                .setExpiresAt(Timestamp.newBuilder().setSeconds(a.expiresAt().getEpochSecond()).setNanos(a.expiresAt().getNano()))
+                .setUsesLeft(a.usesLeft()).build();
+    }
 }

@@ -42,13 +42,21 @@ public final class DemoAuthorities {
 
     /** Creates any missing demo authority and returns the anchors of all of them. */
     public static TrustAnchors ensure(Path dataDir, Consumer<String> log) {
+        return ensure(dataDir, NAMES, log);
+    }
+
+    /**
+     * Creates any missing demo CA and signer for {@code names} (authorities, or custodians for the
+     * consent step of the demo) and returns their anchors.
+     */
+    public static TrustAnchors ensure(Path dataDir, List<String> names, Consumer<String> log) {
         Map<String, List<X509Certificate>> anchors = new TreeMap<>();
-        for (String name : NAMES) {
+        for (String name : names) {
             Path d = dir(dataDir).resolve(name);
             Path ca = d.resolve("ca.pem");
             if (!Files.exists(ca)) {
                 create(d, name);
-                log.accept("Created demo authority '" + name + "' (development only): trust anchor " + ca
+                log.accept("Created demo signer '" + name + "' (development only): trust anchor " + ca
                         + ", signer " + d.resolve("signer.pem") + " with key " + d.resolve("signer.key"));
             }
             anchors.put(name, TrustAnchors.readCertificates("demo authority " + name, ca));

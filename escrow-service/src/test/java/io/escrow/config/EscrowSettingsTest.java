@@ -38,7 +38,8 @@ class EscrowSettingsTest {
                 "escrow.hsm.token.ministry-hsm.pin-file", "/run/secrets/ministry",
                 "escrow.hsm.token.ministry-hsm.library", "/opt/other/lib.so",
                 "escrow.hsm.token.ops-hsm.pin-file", "/run/secrets/ops",
-                "escrow.hsm.token.audit.pin-file", "/run/secrets/audit"));
+                "escrow.hsm.token.audit.pin-file", "/run/secrets/audit",
+                "escrow.custodian.consent", "standing-pins"));
         assertEquals("CUST-A", s.custodians().get(0).label());
         assertTrue(s.custodians().get(0).pin() instanceof PinSource.EnvPin);
         assertEquals(Path.of("/opt/hsm/lib.so"), s.custodians().get(0).library());
@@ -50,8 +51,23 @@ class EscrowSettingsTest {
     void load_inPkcs11ModeWithoutCustodiansOrPins_failsNamingTheKey() {
         var e = assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.hsm.mode", "pkcs11")));
         assertTrue(e.getMessage().contains("escrow.hsm.custodians"), e.getMessage());
-        var pin = assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.hsm.mode", "pkcs11", "escrow.hsm.custodians", "a,b")));
+        var pin = assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.hsm.mode", "pkcs11", "escrow.hsm.custodians", "a,b",
+                "escrow.custodian.consent", "standing-pins")));
         assertTrue(pin.getMessage().contains("escrow.hsm.token.a.pin-file"), pin.getMessage());
+    }
+
+    @Test
+    void load_inPkcs11Mode_requiresConsent_andRefusesCustodianPins() {
+        EscrowSettings s = load(Map.of("escrow.hsm.mode", "pkcs11", "escrow.hsm.custodians", "a,b",
+                "escrow.hsm.token.audit.pin-file", "/run/secrets/audit"));
+        assertEquals(EscrowSettings.Consent.REQUIRED, s.consent());
+        assertTrue(s.custodians().get(0).pin() instanceof PinSource.Withheld);
+        var held = assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.hsm.mode", "pkcs11",
+                "escrow.hsm.custodians", "a,b", "escrow.hsm.token.a.pin-file", "/run/secrets/a",
+                "escrow.hsm.token.audit.pin-file", "/run/secrets/audit")));
+        assertTrue(held.getMessage().contains("holds no custodian PIN"), held.getMessage());
+        assertEquals(EscrowSettings.Consent.STANDING_PINS, load(Map.of()).consent(), "embedded development default");
+        assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.custodian.consent", "maybe")));
     }
 
     @Test
@@ -69,7 +85,7 @@ class EscrowSettingsTest {
         assertTrue(assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.hsm.mode", "pkcs11",
                 "escrow.hsm.custodians", "a,a"))).getMessage().contains("twice"));
         assertTrue(assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.hsm.mode", "pkcs11",
-                "escrow.hsm.custodians", "a,b", "escrow.hsm.token.a.pin-file", "/x", "escrow.hsm.token.a.pin-env", "Y")))
-                .getMessage().contains("only one of"));
+                "escrow.hsm.custodians", "a,b", "escrow.hsm.token.a.pin-file", "/x", "escrow.hsm.token.a.pin-env", "Y",
+                "escrow.custodian.consent", "standing-pins"))).getMessage().contains("only one of"));
     }
 }

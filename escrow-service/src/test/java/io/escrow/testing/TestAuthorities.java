@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Throwaway authority PKI for one test run: CAs for {@code court} and {@code ministry} (configured
- * as the service's authorities) and {@code rogue} (not configured), each with a signer, written
+ * Throwaway PKI for one test run: CAs for {@code court} and {@code ministry} (configured as the
+ * service's authorities), {@code rogue} (not configured) and {@code custodian-1..3} (configured as
+ * custodians by {@code ConsentProfile}), each with a signer, written
  * under target/test-pki. Tests load keys from the files, so they work from any class loader.
  */
 public final class TestAuthorities implements QuarkusTestResourceLifecycleManager {
@@ -27,7 +28,7 @@ public final class TestAuthorities implements QuarkusTestResourceLifecycleManage
 
     @Override
     public Map<String, String> start() {
-        for (String name : List.of("court", "ministry", "rogue")) {
+        for (String name : List.of("court", "ministry", "rogue", "custodian-1", "custodian-2", "custodian-3")) {
             if (!Files.exists(DIR.resolve(name).resolve("signer.pem"))) {
                 create(name);
             }

@@ -1,0 +1,238 @@
+package io.escrow.consent;
+
+import static io.escrow.testing.Warrants.ts;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Duration;
+import io.escrow.hpke.Hpke;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.hsm.CustodianTokens;
+import io.escrow.hsm.HsmException;
+import io.escrow.hsm.PinSource;
+import io.escrow.hsm.Pkcs11ShareToken;
+import io.escrow.hsm.TokenConfig;
+import io.escrow.keys.KeyRegistry;
+import io.escrow.proto.v1.ActivateShareRequest;
+import io.escrow.proto.v1.Activation;
+import io.escrow.proto.v1.ApproveWarrantRequest;
+import io.escrow.proto.v1.CustodianServiceGrpc;
+import io.escrow.proto.v1.DeactivateShareRequest;
+import io.escrow.proto.v1.DepositReceipt;
+import io.escrow.proto.v1.DepositRequest;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.FileWarrantRequest;
+import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.escrow.proto.v1.ListActivationsRequest;
+import io.escrow.proto.v1.RecoverRequest;
+import io.escrow.proto.v1.RecoveredKey;
+import io.escrow.proto.v1.RecoveryServiceGrpc;
+import io.escrow.proto.v1.Warrant;
+import io.escrow.proto.v1.WarrantServiceGrpc;
+import io.escrow.recovery.CustodianAccess;
+import io.escrow.storage.Database;
+import io.escrow.testing.AuditProbe;
+import io.escrow.testing.TestAuthorities;
+import io.escrow.testing.TestTokens;
+import io.escrow.testing.Warrants;
+import io.escrow.threshold.InsufficientCustodiansException;
+import io.escrow.threshold.ThresholdDecryptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Custodian consent: no activations, no decryption; activations bound to one warrant, checked and audited. */
+@QuarkusTest
+@TestProfile(ConsentProfile.class)
+class ConsentGrpcTest {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    @GrpcClient("escrow")
+    EscrowServiceGrpc.EscrowServiceBlockingStub escrow;
+
+    @GrpcClient("escrow")
+    WarrantServiceGrpc.WarrantServiceBlockingStub warrants;
+
+    @GrpcClient("escrow")
+    RecoveryServiceGrpc.RecoveryServiceBlockingStub recovery;
+
+    @GrpcClient("escrow")
+    CustodianServiceGrpc.CustodianServiceBlockingStub custodians;
+
+    @Inject
+    Database db;
+
+    @Inject
+    CustodianAccess access;
+
+    @Inject
+    CustodianTokens serviceTokens;
+
+    @Inject
+    ThresholdDecryptor decryptor;
+
+    @Inject
+    KeyRegistry keys;
+
+    private AuditProbe audit;
+    private long mark;
+    private EscrowKey key;
+
+    @BeforeEach
+    void setUp() {
+        audit = new AuditProbe(db);
+        mark = audit.mark();
+        key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+    }
+
+    private DepositRequest sealed(String subject) {
+        byte[] sessionKey = new byte[32];
+        RANDOM.nextBytes(sessionKey);
+        Hpke.Sealed s = new Hpke(HpkeSuite.P256_SHA256_AES256GCM).seal(key.getPublicKey().toByteArray(),
+                ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8),
+                (subject + "\n1\n2").getBytes(StandardCharsets.UTF_8), sessionKey, RANDOM);
+        return DepositRequest.newBuilder().setProviderRecordId(UUID.randomUUID().toString()).setSubjectId(subject)
+                .setKeyId(key.getKeyId()).setCoversFrom(ts(1)).setCoversUntil(ts(2))
+                .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build();
+    }
+
+    private Warrant activeWarrant(String subject) {
+        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder()
+                .setSpec(Warrants.spec(Warrants.recipient(), 0, 10, 100, subject)).build());
+        for (String a : List.of("court", "ministry")) {
+            w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                    .setCmsSignature(Warrants.sign(w.getSignedBytes(), a)).build());
+        }
+        assertEquals(Warrant.WarrantState.ACTIVE, w.getState());
+        return w;
+    }
+
+    private static String pin(String custodian) throws Exception {
+        return Files.readString(TestTokens.hsmDir().resolve("pins").resolve(custodian + ".pin")).strip();
+    }
+
+    private ActivateShareRequest.Builder activation(Warrant w, String custodian, String signer) throws Exception {
+        return ActivateShareRequest.newBuilder().setCustodianId(custodian).setWarrantId(w.getWarrantId())
+                .setCmsSignature(Warrants.sign(w.getSignedBytes().toByteArray(), TestAuthorities.signer(signer)))
+                .setCredential(ByteString.copyFromUtf8(pin(custodian))).setMaxUses(100)
+                .setTtl(Duration.newBuilder().setSeconds(600));
+    }
+
+    private List<RecoveredKey> recover(Warrant w) {
+        List<RecoveredKey> out = new ArrayList<>();
+        recovery.recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build()).forEachRemaining(out::add);
+        return out;
+    }
+
+    private static StatusRuntimeException fails(Status.Code code, Runnable r) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, r::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        return e;
+    }
+
+    @Test
+    void recover_withoutActivations_failsNamingTheMissingCustodians() {
+        String s = "consent-none-" + UUID.randomUUID();
+        escrow.deposit(sealed(s));
+        Warrant w = activeWarrant(s);
+        StatusRuntimeException e = fails(Status.Code.FAILED_PRECONDITION, () -> recover(w));
+        assertTrue(e.getStatus().getDescription().contains("lacking activations from custodian-1, custodian-2, custodian-3"),
+                e.getStatus().toString());
+    }
+
+    @Test
+    void recover_afterCustodians1And3Activate_usesExactlyThoseTwo() throws Exception {
+        String s = "consent-13-" + UUID.randomUUID();
+        escrow.deposit(sealed(s));
+        escrow.deposit(sealed(s));
+        Warrant w = activeWarrant(s);
+        custodians.activateShare(activation(w, "custodian-1", "custodian-1").build());
+        StatusRuntimeException one = fails(Status.Code.FAILED_PRECONDITION, () -> recover(w));
+        assertTrue(one.getStatus().getDescription().contains("custodian-2, custodian-3"), one.getStatus().toString());
+        Activation a3 = custodians.activateShare(activation(w, "custodian-3", "custodian-3").build());
+        assertEquals(Activation.ActivationState.ACTIVE, a3.getState());
+        List<RecoveredKey> keysOut = recover(w);
+        assertEquals(2, keysOut.size());
+        for (RecoveredKey k : keysOut) {
+            assertTrue(audit.at(k.getAuditIndex()).mentions("custodian-1,custodian-3"), "release names the custodians used");
+        }
+        var list = custodians.listActivations(ListActivationsRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
+        assertEquals(2, list.getActivationsCount());
+        list.getActivationsList().forEach(a -> assertEquals(98, a.getUsesLeft(), a.toString()));
+        assertEquals(2, audit.find(mark, "activation_granted", w.getWarrantId()).size());
+        custodians.deactivateShare(DeactivateShareRequest.newBuilder().setCustodianId("custodian-1").setWarrantId(w.getWarrantId()).build());
+        custodians.deactivateShare(DeactivateShareRequest.newBuilder().setCustodianId("custodian-3").setWarrantId(w.getWarrantId()).build());
+        fails(Status.Code.FAILED_PRECONDITION, () -> recover(w));
+    }
+
+    @Test
+    void activation_badInputs_areRefusedAndAudited() throws Exception {
+        String s = "consent-bad-" + UUID.randomUUID();
+        Warrant w = activeWarrant(s);
+        Warrant other = activeWarrant(s + "-other");
+        // signed by a non-custodian (an authority's signer)
+        fails(Status.Code.INVALID_ARGUMENT, () -> {
+            try {
+                custodians.activateShare(activation(w, "custodian-2", "court").build());
+            } catch (StatusRuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // a custodian's signature over another warrant
+        ActivateShareRequest otherBytes = activation(w, "custodian-2", "custodian-2")
+                .setCmsSignature(Warrants.sign(other.getSignedBytes().toByteArray(), TestAuthorities.signer("custodian-2"))).build();
+        fails(Status.Code.INVALID_ARGUMENT, () -> custodians.activateShare(otherBytes));
+        // a wrong PIN
+        ActivateShareRequest wrongPin = activation(w, "custodian-2", "custodian-2").setCredential(ByteString.copyFromUtf8("000000")).build();
+        fails(Status.Code.PERMISSION_DENIED, () -> custodians.activateShare(wrongPin));
+        // replayed after deactivation
+        ActivateShareRequest good = activation(w, "custodian-2", "custodian-2").build();
+        custodians.activateShare(good);
+        custodians.deactivateShare(DeactivateShareRequest.newBuilder().setCustodianId("custodian-2").setWarrantId(w.getWarrantId()).build());
+        StatusRuntimeException replay = fails(Status.Code.FAILED_PRECONDITION, () -> custodians.activateShare(good));
+        assertTrue(replay.getStatus().getDescription().contains("already used"), replay.getStatus().toString());
+        // expired
+        custodians.activateShare(activation(w, "custodian-2", "custodian-2").setTtl(Duration.newBuilder().setSeconds(1)).build());
+        Thread.sleep(2500);
+        var list = custodians.listActivations(ListActivationsRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
+        assertTrue(list.getActivationsList().stream().anyMatch(a -> a.getState() == Activation.ActivationState.EXPIRED), list.toString());
+        assertTrue(list.getActivationsList().stream().anyMatch(a -> a.getState() == Activation.ActivationState.DEACTIVATED), list.toString());
+        assertEquals(4, audit.find(mark, "activation_rejected", w.getWarrantId()).size());
+        assertEquals(1, audit.find(mark, "activation_expired", w.getWarrantId()).size());
+        assertEquals(1, audit.find(mark, "activation_deactivated", w.getWarrantId()).size());
+    }
+
+    @Test
+    void withoutActivations_theServiceCannotDecrypt_evenThroughInternalCodePaths() {
+        String s = "consent-internal-" + UUID.randomUUID();
+        DepositRequest d = sealed(s);
+        DepositReceipt r = escrow.deposit(d);
+        Warrant w = activeWarrant(s);
+        assertTrue(serviceTokens.available().isEmpty(), "the service holds no custodian session of its own");
+        assertTrue(access.tokensFor(w.getWarrantId()).isEmpty());
+        assertThrows(InsufficientCustodiansException.class, () -> decryptor.open(keys.require(key.getKeyId()),
+                access.tokensFor(w.getWarrantId()), d.getEnc().toByteArray(),
+                ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8),
+                (s + "\n1\n2").getBytes(StandardCharsets.UTF_8), d.getCiphertext().toByteArray()));
+        // Without a custodian's credential the process cannot log in to a custodian token at all.
+        assertThrows(HsmException.class, () -> Pkcs11ShareToken.open(new TokenConfig("custodian-1", TestTokens.LIBRARY,
+                "custodian-1", PinSource.withheld())));
+        assertTrue(r.getAuditIndex() >= 0);
+    }
+}
