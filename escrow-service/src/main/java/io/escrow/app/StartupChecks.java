@@ -38,11 +38,14 @@ public class StartupChecks {
 
                     ************************************************************************
                     *  DEVELOPMENT MODE: embedded SoftHSM tokens under %s
-                    *  This process holds every custodian PIN, so the operator alone could
-                    *  decrypt. Never use this mode for real data; configure
-                    *  escrow.hsm.mode=pkcs11 with real HSMs for production.
+                    *  Every custodian PIN is a file there (%s), so whoever
+                    *  can read them could act as every custodian and decrypt alone.
+                    *  Never use this mode for real data; configure escrow.hsm.mode=pkcs11
+                    *  with real HSMs, where the service holds no custodian PIN.
                     ************************************************************************"""
-                    .formatted(settings.hsmDir()));
+                    .formatted(settings.hsmDir(), settings.consent() == EscrowSettings.Consent.REQUIRED
+                            ? "used here only for the first ceremony and by escrowctl demo"
+                            : "and this process logs in with them"));
             // With consent required the serving tokens are not logged in: the development ceremony
             // opens its own sessions from the PIN files and closes them again.
             CustodianTokens ceremonyTokens = settings.consent() == EscrowSettings.Consent.REQUIRED

@@ -155,43 +155,26 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * The consent step. With consent required, custodians 1 and t+1.. are skipped: the first t
-     * custodians in a spread (1, 3, ...) sign the warrant with their demo certificates and activate
-     * with their token PINs (files, in development). Otherwise the step is explained.
+     * The consent step. With consent required, t custodians in a spread (1, 3, ...) sign the
+     * warrant with their demo certificates and activate with their token PINs (files, in
+     * development). Otherwise the step is explained.
      */
     private void consent(ManagedChannel channel, Path dataDir, Warrant w, int threshold) throws Exception {
-        var custodians = io.escrow.proto.v1.CustodianServiceGrpc.newBlockingStub(channel);
-        try {
-            custodians.listActivations(io.escrow.proto.v1.ListActivationsRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
-        } catch (io.grpc.StatusRuntimeException e) {
-            if (e.getStatus().getCode() != io.grpc.Status.Code.FAILED_PRECONDITION) {
-                throw e;
-            }
+        if (!DemoCustodians.consentRequired(channel, w.getWarrantId())) {
             heading("Custodian consent");
             out.println("  This development service logs in to the custodian tokens with its own PIN files "
                     + "(escrow.custodian.consent=standing-pins).");
             out.println("  In production the service holds no custodian PIN: t custodians each sign this warrant and call "
                     + "ActivateShare with their token PIN, and Recover refuses until they have.");
-            out.println("  Try it here: ESCROW_CUSTODIAN_CONSENT=required escrowctl serve, then run the demo again.");
+            out.println("  See it here: start the service with ESCROW_CUSTODIAN_CONSENT=required (the default) and run the demo again.");
             return;
         }
-        List<String> chosen = new java.util.ArrayList<>();
-        for (int i = 1; chosen.size() < threshold; i += 2) {
-            chosen.add("custodian-" + i);
-        }
+        List<String> chosen = DemoCustodians.spread(threshold);
         heading("Custodians " + String.join(" and ", chosen) + " consent to this warrant only: they sign it and activate "
                 + "their share with their token PIN (for 10 minutes, up to 100 uses)");
-        for (String c : chosen) {
-            byte[] cms = CmsSigner.signDetached(w.getSignedBytes().toByteArray(),
-                    PemFiles.readPrivateKey(DemoAuthorities.signerKey(dataDir, c)), null,
-                    TrustAnchors.readCertificates(c, DemoAuthorities.signerCertificate(dataDir, c)));
-            String pin = Files.readString(dataDir.resolve("hsm").resolve("pins").resolve(c + ".pin")).strip();
-            var a = custodians.activateShare(io.escrow.proto.v1.ActivateShareRequest.newBuilder().setCustodianId(c)
-                    .setWarrantId(w.getWarrantId()).setCmsSignature(ByteString.copyFrom(cms))
-                    .setCredential(ByteString.copyFromUtf8(pin)).setMaxUses(100)
-                    .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(600)).build());
-            out.printf("  %s: %s until %s, %d uses left%n", c, a.getState(), Instant.ofEpochSecond(a.getExpiresAt().getSeconds()),
-                    a.getUsesLeft());
+        for (var a : DemoCustodians.activate(channel, dataDir, w, chosen, 100)) {
+            out.printf("  %s: %s until %s, %d uses left%n", a.getCustodianId(), a.getState(),
+                    Instant.ofEpochSecond(a.getExpiresAt().getSeconds()), a.getUsesLeft());
         }
     }
 

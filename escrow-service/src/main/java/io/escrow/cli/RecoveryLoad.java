@@ -170,6 +170,9 @@ final class RecoveryLoad {
             w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
                     .setCmsSignature(ByteString.copyFrom(cms)).build());
         }
+        if (DemoCustodians.consentRequired(channel, w.getWarrantId())) {
+            DemoCustodians.activate(channel, settings.dataDir(), w, DemoCustodians.spread(settings.threshold()), Math.max(1, n));
+        }
         return w;
     }
 

@@ -31,10 +31,10 @@ import java.util.function.Function;
  * escrow.embedded.custodians          n for the embedded mode (default: 3)
  * escrow.key.threshold                t for ceremonies (default: 2)
  * escrow.key.initial-id               key_id of the first ceremony (default: ek-YYYY-01)
- * escrow.custodian.consent            required: shares are used only under custodians' activations, and
- *                                     the service holds no custodian PIN (default in pkcs11 mode);
+ * escrow.custodian.consent            required (default): shares are used only under custodians'
+ *                                     activations; in pkcs11 mode no custodian PIN may be configured.
  *                                     standing-pins: the service logs in with configured PINs
- *                                     (default in embedded mode; development only)
+ *                                     (development only)
  * </pre>
  */
 public record EscrowSettings(
@@ -89,8 +89,7 @@ public record EscrowSettings(
         if (ids.stream().distinct().count() != ids.size()) {
             throw new ConfigurationException("escrow.hsm.custodians lists a custodian twice");
         }
-        Consent consent = switch (get.apply("escrow.custodian.consent").orElse(mode == HsmMode.EMBEDDED ? "standing-pins" : "required")
-                .toLowerCase()) {
+        Consent consent = switch (get.apply("escrow.custodian.consent").orElse("required").toLowerCase()) {
             case "required" -> Consent.REQUIRED;
             case "standing-pins" -> Consent.STANDING_PINS;
             default -> throw new ConfigurationException("escrow.custodian.consent must be 'required' or 'standing-pins'");

@@ -66,7 +66,8 @@ class EscrowSettingsTest {
                 "escrow.hsm.custodians", "a,b", "escrow.hsm.token.a.pin-file", "/run/secrets/a",
                 "escrow.hsm.token.audit.pin-file", "/run/secrets/audit")));
         assertTrue(held.getMessage().contains("holds no custodian PIN"), held.getMessage());
-        assertEquals(EscrowSettings.Consent.STANDING_PINS, load(Map.of()).consent(), "embedded development default");
+        assertEquals(EscrowSettings.Consent.REQUIRED, load(Map.of()).consent(), "the embedded default requires consent too");
+        assertTrue(load(Map.of()).custodians().get(0).pin() instanceof PinSource.FilePin, "embedded: PIN files for the ceremony and demo");
         assertThrows(ConfigurationException.class, () -> load(Map.of("escrow.custodian.consent", "maybe")));
     }
 

@@ -213,7 +213,13 @@ class ConsentGrpcTest {
         var list = custodians.listActivations(ListActivationsRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
         assertTrue(list.getActivationsList().stream().anyMatch(a -> a.getState() == Activation.ActivationState.EXPIRED), list.toString());
         assertTrue(list.getActivationsList().stream().anyMatch(a -> a.getState() == Activation.ActivationState.DEACTIVATED), list.toString());
-        assertEquals(4, audit.find(mark, "activation_rejected", w.getWarrantId()).size());
+        StatusRuntimeException afterExpiry = fails(Status.Code.FAILED_PRECONDITION, () -> recover(w));
+        assertTrue(afterExpiry.getStatus().getDescription().contains("custodian-2"), afterExpiry.getStatus().toString());
+        // a lifetime that has already run out
+        ActivateShareRequest noTime = activation(w, "custodian-2", "custodian-2").setTtl(Duration.newBuilder().setSeconds(0)).build();
+        StatusRuntimeException ttl = fails(Status.Code.INVALID_ARGUMENT, () -> custodians.activateShare(noTime));
+        assertTrue(ttl.getStatus().getDescription().startsWith("ttl: "), ttl.getStatus().toString());
+        assertEquals(5, audit.find(mark, "activation_rejected", w.getWarrantId()).size());
         assertEquals(1, audit.find(mark, "activation_expired", w.getWarrantId()).size());
         assertEquals(1, audit.find(mark, "activation_deactivated", w.getWarrantId()).size());
     }
