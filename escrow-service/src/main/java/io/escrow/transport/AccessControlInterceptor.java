@@ -26,8 +26,8 @@ import org.jboss.logging.Logger;
  * enforces which roles may call which method, before any service code runs. A refused call is
  * audited ({@code access_denied}) before the caller gets PERMISSION_DENIED.
  *
- * <p>The operator runs the service but never takes part in a decision: it may read keys, warrants
- * and the audit log, and manage custodians' activations list, but not file, approve or recover.
+ * <p>The operator runs the service but never takes part in a decision: it may read keys, warrants,
+ * activations and the audit log, but not file, approve, activate or recover.
  */
 @GlobalInterceptor
 @ApplicationScoped
@@ -44,7 +44,9 @@ public class AccessControlInterceptor implements ServerInterceptor {
             Map.entry("escrow.v1.WarrantService/RevokeWarrant", EnumSet.of(Role.AUTHORITY)),
             Map.entry("escrow.v1.RecoveryService", EnumSet.of(Role.AGENCY)),
             Map.entry("escrow.v1.AuditService", EnumSet.of(Role.OVERSEER, Role.OPERATOR)),
-            Map.entry("escrow.v1.CustodianService", EnumSet.of(Role.CUSTODIAN, Role.OPERATOR)),
+            Map.entry("escrow.v1.CustodianService", EnumSet.of(Role.CUSTODIAN, Role.AGENCY, Role.OVERSEER, Role.OPERATOR)),
+            Map.entry("escrow.v1.CustodianService/ActivateShare", EnumSet.of(Role.CUSTODIAN)),
+            Map.entry("escrow.v1.CustodianService/DeactivateShare", EnumSet.of(Role.CUSTODIAN)),
             Map.entry("grpc.health.v1.Health", EnumSet.allOf(Role.class)));
 
     @Inject
