@@ -148,9 +148,12 @@ public class EscrowRuntime {
     @Singleton
     CustodianAccess custodianAccess(EscrowSettings settings, CustodianTokens tokens, jakarta.inject.Provider<ActivationRegistry> activations,
                                     MeterRegistry meters) {
-        java.util.Map<ShareToken, ShareToken> metered = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> meter =
-                list -> list.stream().map(t -> metered.computeIfAbsent(t, x -> new MeteredShareToken(x, meters))).toList();
+        // One wrapper per custodian, replaced when its session (token object) changes, so ended
+        // sessions are not kept alive here.
+        java.util.Map<String, MeteredShareToken> metered = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> meter = list -> list.stream()
+                .map(t -> (ShareToken) metered.compute(t.custodianId(), (id, m) -> m != null && m.wraps(t) ? m : new MeteredShareToken(t, meters)))
+                .toList();
         if (settings.consent() == EscrowSettings.Consent.STANDING_PINS) {
             return CustodianAccess.standing(() -> meter.apply(tokens.available()));
         }

@@ -25,6 +25,10 @@ final class MeteredShareToken implements ShareToken {
                 .tag("custodian", token.custodianId()).register(meters);
     }
 
+    boolean wraps(ShareToken t) {
+        return token == t;
+    }
+
     @Override
     public String custodianId() {
         return token.custodianId();

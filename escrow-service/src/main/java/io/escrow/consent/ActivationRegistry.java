@@ -297,6 +297,13 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
                 ps.setInt(7, a.usesLeft);
                 ps.setLong(8, index);
                 ps.executeUpdate();
+            } catch (java.sql.SQLException e) {
+                if ("23505".equals(e.getSQLState())) {
+                    // The same signature raced another activation request: a replay.
+                    throw new ActivationRejectedException(EscrowException.Category.FAILED_PRECONDITION,
+                            "this signature was already used for an activation; sign the warrant again to activate again");
+                }
+                throw e;
             }
             return null;
         });
