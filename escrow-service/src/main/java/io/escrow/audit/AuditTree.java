@@ -71,7 +71,7 @@ public final class AuditTree {
 
     /** One step: folds up to MAX_LEAVES_PER_STEP leaves; returns the head when caught up, else null. */
     private SignedTreeHead step(Connection c) throws SQLException {
-        long built = lockBuiltSize(c);
+        long built = builtSize(c, true);
         long committed = committedSize(c);
         if (built < committed) {
             long until = Math.min(committed, built + MAX_LEAVES_PER_STEP);
@@ -126,8 +126,9 @@ public final class AuditTree {
         return head;
     }
 
-    private static long lockBuiltSize(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select size from audit_tree where id = 1 for update");
+    /** How many leaves the stored nodes cover; with {@code lock}, builders of other replicas wait. */
+    private static long builtSize(Connection c, boolean lock) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select size from audit_tree where id = 1" + (lock ? " for update" : ""));
              ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);
@@ -223,13 +224,7 @@ public final class AuditTree {
     }
 
     private long ensureBuilt(String field, long size) {
-        long built = db.inTransaction("reading the tree size", c -> {
-            try (PreparedStatement ps = c.prepareStatement("select size from audit_tree where id = 1");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        });
+        long built = db.inTransaction("reading the tree size", c -> builtSize(c, false));
         if (size > built) {
             built = publish().size();
         }

@@ -2,15 +2,10 @@ package io.escrow.cli;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
-import io.escrow.cms.CmsSigner;
-import io.escrow.cms.PemFiles;
-import io.escrow.cms.TrustAnchors;
 import io.escrow.config.EscrowSettings;
 import io.escrow.hpke.Hpke;
-import io.escrow.hpke.HpkeSuite;
 import io.escrow.proto.v1.ApproveWarrantRequest;
 import io.escrow.proto.v1.DepositReceipt;
-import io.escrow.proto.v1.DepositRequest;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
 import io.escrow.proto.v1.FileWarrantRequest;
@@ -92,7 +87,8 @@ final class DemoCommand implements Callable<Integer> {
                 new Object[] {bob, t0, t0 + 600})) {
             byte[] sk = new byte[32];
             RANDOM.nextBytes(sk);
-            DepositReceipt r = escrow.deposit(seal(key, (String) d[0], (Long) d[1], (Long) d[2], sk));
+            DepositReceipt r = escrow.deposit(SealedDeposits.seal(key, (String) d[0], (Long) d[1], (Long) d[2], sk, RANDOM)
+                    .setProviderRecordId(UUID.randomUUID().toString()).build());
             sessionKeys.put(r.getRecordId(), sk);
             out.printf("  %-40s record %s, audit index %d, session key %s%n", d[0], r.getRecordId(), r.getAuditIndex(),
                     Hex.toHexString(sk));
@@ -118,9 +114,7 @@ final class DemoCommand implements Callable<Integer> {
 
         for (String authority : DemoAuthorities.NAMES) {
             heading("The " + authority + " signs exactly those bytes (CMS, as openssl cms -sign would) and approves");
-            byte[] cms = CmsSigner.signDetached(w.getSignedBytes().toByteArray(),
-                    PemFiles.readPrivateKey(DemoAuthorities.signerKey(dataDir, authority)), null,
-                    TrustAnchors.readCertificates(authority, DemoAuthorities.signerCertificate(dataDir, authority)));
+            byte[] cms = DemoAuthorities.sign(dataDir, authority, w.getSignedBytes().toByteArray());
             Path approval = dir.resolve(w.getWarrantId() + "." + authority + ".cms");
             Files.write(approval, cms);
             w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
@@ -184,15 +178,5 @@ final class DemoCommand implements Callable<Integer> {
 
     private static Timestamp ts(long s) {
         return Timestamp.newBuilder().setSeconds(s).build();
-    }
-
-    private static DepositRequest seal(EscrowKey key, String subject, long from, long until, byte[] sessionKey) {
-        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
-        Hpke.Sealed s = hpke.seal(key.getPublicKey().toByteArray(),
-                ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8),
-                (subject + "\n" + from + "\n" + until).getBytes(StandardCharsets.UTF_8), sessionKey, RANDOM);
-        return DepositRequest.newBuilder().setProviderRecordId(UUID.randomUUID().toString()).setSubjectId(subject)
-                .setKeyId(key.getKeyId()).setCoversFrom(ts(from)).setCoversUntil(ts(until))
-                .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build();
     }
 }

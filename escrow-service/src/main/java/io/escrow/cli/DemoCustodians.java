@@ -1,9 +1,6 @@
 package io.escrow.cli;
 
 import com.google.protobuf.ByteString;
-import io.escrow.cms.CmsSigner;
-import io.escrow.cms.PemFiles;
-import io.escrow.cms.TrustAnchors;
 import io.escrow.proto.v1.ActivateShareRequest;
 import io.escrow.proto.v1.Activation;
 import io.escrow.proto.v1.CustodianServiceGrpc;
@@ -37,9 +34,7 @@ final class DemoCustodians {
         var stub = CustodianServiceGrpc.newBlockingStub(channel);
         List<Activation> out = new ArrayList<>();
         for (String c : custodians) {
-            byte[] cms = CmsSigner.signDetached(w.getSignedBytes().toByteArray(),
-                    PemFiles.readPrivateKey(DemoAuthorities.signerKey(dataDir, c)), null,
-                    TrustAnchors.readCertificates(c, DemoAuthorities.signerCertificate(dataDir, c)));
+            byte[] cms = DemoAuthorities.sign(dataDir, c, w.getSignedBytes().toByteArray());
             String pin = Files.readString(dataDir.resolve("hsm").resolve("pins").resolve(c + ".pin")).strip();
             out.add(stub.activateShare(ActivateShareRequest.newBuilder().setCustodianId(c).setWarrantId(w.getWarrantId())
                     .setCmsSignature(ByteString.copyFrom(cms)).setCredential(ByteString.copyFromUtf8(pin)).setMaxUses(maxUses)

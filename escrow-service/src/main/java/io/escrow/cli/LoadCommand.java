@@ -1,11 +1,7 @@
 package io.escrow.cli;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Timestamp;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
-import io.escrow.hpke.Hpke;
-import io.escrow.hpke.HpkeSuite;
 import io.escrow.proto.v1.DepositReceipt;
 import io.escrow.proto.v1.DepositRequest;
 import io.escrow.proto.v1.EscrowKey;
@@ -15,7 +11,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -105,21 +100,15 @@ final class LoadCommand implements Callable<Integer> {
     }
 
     private List<DepositRequest> sealPool(EscrowKey key) {
-        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
         SecureRandom rng = new SecureRandom();
-        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
         List<DepositRequest> out = new ArrayList<>(POOL);
         for (int i = 0; i < POOL; i++) {
             String subject = "load-subject-" + (i % 64);
             long from = 1_700_000_000L + i;
             long until = from + 3600;
-            byte[] aad = (subject + "\n" + from + "\n" + until).getBytes(StandardCharsets.UTF_8);
             byte[] sessionKey = new byte[32];
             rng.nextBytes(sessionKey);
-            Hpke.Sealed s = hpke.seal(key.getPublicKey().toByteArray(), info, aad, sessionKey, rng);
-            out.add(DepositRequest.newBuilder().setSubjectId(subject).setKeyId(key.getKeyId())
-                    .setCoversFrom(Timestamp.newBuilder().setSeconds(from)).setCoversUntil(Timestamp.newBuilder().setSeconds(until))
-                    .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build());
+            out.add(SealedDeposits.seal(key, subject, from, until, sessionKey, rng).build());
         }
         return out;
     }

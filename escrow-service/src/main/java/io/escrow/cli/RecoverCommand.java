@@ -1,6 +1,7 @@
 package io.escrow.cli;
 
 import io.escrow.cms.PemFiles;
+import io.escrow.hpke.ContractLabels;
 import io.escrow.hpke.Hpke;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.proto.v1.RecoverRequest;
@@ -8,7 +9,6 @@ import io.escrow.proto.v1.RecoveredKey;
 import io.escrow.proto.v1.RecoveryServiceGrpc;
 import io.grpc.ManagedChannel;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -102,7 +102,7 @@ final class RecoverCommand implements Runnable {
     /** Streams and opens; returns {opened, failed}. */
     static int[] openAll(ManagedChannel channel, String warrantId, Hpke.KeyPair recipient, boolean onlyNew, PrintStream out) {
         Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
-        byte[] info = ("escrow/v1/recovery/" + warrantId).getBytes(StandardCharsets.UTF_8);
+        byte[] info = ContractLabels.recoveryInfo(warrantId);
         Iterator<RecoveredKey> it = RecoveryServiceGrpc.newBlockingStub(channel)
                 .recover(RecoverRequest.newBuilder().setWarrantId(warrantId).setOnlyNew(onlyNew).build());
         int opened = 0;
@@ -110,7 +110,7 @@ final class RecoverCommand implements Runnable {
         while (it.hasNext()) {
             RecoveredKey k = it.next();
             byte[] key = hpke.openOrNull(recipient, k.getEnc().toByteArray(), info,
-                    k.getRecordId().getBytes(StandardCharsets.UTF_8), k.getSealedKey().toByteArray());
+                    ContractLabels.recoveryAad(k.getRecordId()), k.getSealedKey().toByteArray());
             if (key == null) {
                 failed++;
                 out.println(k.getRecordId() + "\t" + k.getSubjectId() + "\tFAILED: not sealed to this recipient key");

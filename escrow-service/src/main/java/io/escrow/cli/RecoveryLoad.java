@@ -2,10 +2,8 @@ package io.escrow.cli;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
-import io.escrow.cms.CmsSigner;
-import io.escrow.cms.PemFiles;
-import io.escrow.cms.TrustAnchors;
 import io.escrow.config.EscrowSettings;
+import io.escrow.hpke.ContractLabels;
 import io.escrow.hpke.Hpke;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.hsm.Pkcs11ShareToken;
@@ -26,7 +24,6 @@ import io.escrow.threshold.Shamir;
 import io.escrow.warrant.DemoAuthorities;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -81,8 +78,8 @@ final class RecoveryLoad {
         double rate = received / secs;
         Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
         boolean opens = last != null && hpke.openOrNull(recipient, last.getEnc().toByteArray(),
-                ("escrow/v1/recovery/" + w.getWarrantId()).getBytes(StandardCharsets.UTF_8),
-                last.getRecordId().getBytes(StandardCharsets.UTF_8), last.getSealedKey().toByteArray()) != null;
+                ContractLabels.recoveryInfo(w.getWarrantId()), ContractLabels.recoveryAad(last.getRecordId()),
+                last.getSealedKey().toByteArray()) != null;
         System.out.printf("Recover, 1 stream, %,d records:     %,10.0f records/s  (%.1f s; last key opens: %s)%n",
                 received, rate, secs, opens ? "yes" : "NO");
         System.out.printf("recovery / (raw ECDH / t=%d):         %10.2f  (target >= 0.40)%n", key.getThreshold(),
@@ -101,8 +98,6 @@ final class RecoveryLoad {
     }
 
     private static void deposit(ManagedChannel channel, EscrowKey key, String subject, int n) throws Exception {
-        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
-        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
         CompletableFuture<Void> done = new CompletableFuture<>();
         StreamObserver<DepositRequest> out = EscrowServiceGrpc.newStub(channel).depositStream(new StreamObserver<>() {
             public void onNext(DepositReceipt r) {}
@@ -119,11 +114,8 @@ final class RecoveryLoad {
             long from = 1_700_000_000L + i;
             byte[] sessionKey = new byte[32];
             RANDOM.nextBytes(sessionKey);
-            Hpke.Sealed s = hpke.seal(key.getPublicKey().toByteArray(), info,
-                    (subject + "\n" + from + "\n" + (from + 60)).getBytes(StandardCharsets.UTF_8), sessionKey, RANDOM);
-            out.onNext(DepositRequest.newBuilder().setProviderRecordId(subject + "/" + i).setSubjectId(subject)
-                    .setKeyId(key.getKeyId()).setCoversFrom(ts(from)).setCoversUntil(ts(from + 60))
-                    .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build());
+            out.onNext(SealedDeposits.seal(key, subject, from, from + 60, sessionKey, RANDOM)
+                    .setProviderRecordId(subject + "/" + i).build());
         }
         out.onCompleted();
         done.get(10, TimeUnit.MINUTES);
@@ -164,9 +156,7 @@ final class RecoveryLoad {
                 .setRecipientPublicKey(ByteString.copyFrom(recipient.publicKeyBytes()))
                 .setNonce(ByteString.copyFrom(nonce))).build());
         for (String a : DemoAuthorities.NAMES) {
-            byte[] cms = CmsSigner.signDetached(w.getSignedBytes().toByteArray(),
-                    PemFiles.readPrivateKey(DemoAuthorities.signerKey(settings.dataDir(), a)), null,
-                    TrustAnchors.readCertificates(a, DemoAuthorities.signerCertificate(settings.dataDir(), a)));
+            byte[] cms = DemoAuthorities.sign(settings.dataDir(), a, w.getSignedBytes().toByteArray());
             w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
                     .setCmsSignature(ByteString.copyFrom(cms)).build());
         }

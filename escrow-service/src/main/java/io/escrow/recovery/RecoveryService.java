@@ -4,12 +4,12 @@ import io.escrow.audit.AuditAppender;
 import io.escrow.audit.AuditEntry;
 import io.escrow.audit.AuditWriter;
 import io.escrow.error.EscrowException;
+import io.escrow.hpke.ContractLabels;
 import io.escrow.hpke.Hpke;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.storage.Database;
 import io.escrow.threshold.CiphertextRejectedException;
-import io.escrow.threshold.ShareToken;
 import io.escrow.threshold.ThresholdDecryptor;
 import io.escrow.error.AccessDeniedException;
 import io.escrow.warrant.Warrant;
@@ -21,7 +21,6 @@ import io.escrow.warrant.WarrantStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -221,8 +220,8 @@ public final class RecoveryService {
             throw new IllegalStateException("record " + r.recordId() + " is outside warrant " + warrantId);
         }
         long start = System.nanoTime();
-        byte[] info = ("escrow/v1/deposit/" + r.keyId()).getBytes(StandardCharsets.UTF_8);
-        byte[] aad = (r.subjectId() + "\n" + r.coversFrom() + "\n" + r.coversUntil()).getBytes(StandardCharsets.UTF_8);
+        byte[] info = ContractLabels.depositInfo(r.keyId());
+        byte[] aad = ContractLabels.depositAad(r.subjectId(), r.coversFrom(), r.coversUntil());
         ThresholdDecryptor.Opening opening;
         try {
             opening = decryptor.open(keys.require(r.keyId()), custodians.tokensFor(warrantId), r.enc(), info, aad, r.ciphertext());
@@ -235,8 +234,8 @@ public final class RecoveryService {
         sealing.add(CompletableFuture.supplyAsync(() -> {
             byte[] plaintext = opening.plaintext();
             try {
-                Hpke.Sealed sealed = hpke.seal(recipient, ("escrow/v1/recovery/" + warrantId).getBytes(StandardCharsets.UTF_8),
-                        r.recordId().toString().getBytes(StandardCharsets.UTF_8), plaintext, rng);
+                Hpke.Sealed sealed = hpke.seal(recipient, ContractLabels.recoveryInfo(warrantId),
+                        ContractLabels.recoveryAad(r.recordId().toString()), plaintext, rng);
                 return new Prepared(r, sealed.enc(), sealed.ciphertext(), opening.custodiansUsed());
             } finally {
                 Arrays.fill(plaintext, (byte) 0);

@@ -27,18 +27,19 @@ final class ReleaseStore {
     static List<InScopeRecord> page(Connection c, String warrantId, WarrantSpec spec, long afterIndex, boolean onlyNew,
                                     int limit) throws SQLException {
         List<InScopeRecord> out = new ArrayList<>();
-        String released = "exists (select 1 from warrant_releases r where r.warrant_id = ? and r.record_id = x.record_id)";
+        // Whether a record was released before is decided under the warrant's lock when the page
+        // commits (ReleaseStore.released); here it only filters, for only_new.
         try (PreparedStatement ps = c.prepareStatement("select d.record_id, d.subject_id, d.key_id, d.covers_from, "
-                + "d.covers_until, d.enc, d.ciphertext, d.audit_index, d.released "
+                + "d.covers_until, d.enc, d.ciphertext, d.audit_index "
                 + "from unnest(?::text[]) as s(subject) cross join lateral ("
-                + "  select x.*, " + released + " as released from deposits x"
+                + "  select x.* from deposits x"
                 + "  where x.subject_id = s.subject and x.covers_from <= ? and x.covers_until >= ? and x.audit_index > ?"
-                + (onlyNew ? "  and not " + released : "")
+                + (onlyNew ? "  and not exists (select 1 from warrant_releases r where r.warrant_id = ? "
+                        + "and r.record_id = x.record_id)" : "")
                 + "  order by x.audit_index limit ?) d "
                 + "order by d.audit_index limit ?")) {
             int p = 1;
             ps.setArray(p++, c.createArrayOf("text", spec.subjectIds().toArray()));
-            ps.setString(p++, warrantId);
             ps.setLong(p++, spec.coversUntil());
             ps.setLong(p++, spec.coversFrom());
             ps.setLong(p++, afterIndex);
@@ -50,7 +51,7 @@ final class ReleaseStore {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new InScopeRecord(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getLong(4),
-                            rs.getLong(5), rs.getBytes(6), rs.getBytes(7), rs.getLong(8), rs.getBoolean(9)));
+                            rs.getLong(5), rs.getBytes(6), rs.getBytes(7), rs.getLong(8)));
                 }
             }
         }

@@ -1,6 +1,5 @@
 package io.escrow.transport;
 
-import com.google.protobuf.Timestamp;
 import io.escrow.config.EscrowSettings;
 import io.escrow.consent.ActivationRegistry;
 import io.escrow.consent.ActivationRejectedException;
@@ -89,7 +88,7 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     private static Activation toProto(io.escrow.consent.Activation a) {
         return Activation.newBuilder().setCustodianId(a.custodianId()).setWarrantId(a.warrantId())
                 .setState(Activation.ActivationState.valueOf(a.state().name()))
-                .setExpiresAt(Timestamp.newBuilder().setSeconds(a.expiresAt().getEpochSecond()).setNanos(a.expiresAt().getNano()))
+                .setExpiresAt(ProtoTime.of(a.expiresAt()))
                 .setUsesLeft(a.usesLeft()).build();
     }
 }

@@ -2,6 +2,7 @@ package io.escrow.warrant;
 
 import io.escrow.cms.CertificateIssuer;
 import io.escrow.cms.CertificateIssuer.Issued;
+import io.escrow.cms.CmsSigner;
 import io.escrow.cms.PemFiles;
 import io.escrow.cms.TrustAnchors;
 import java.io.IOException;
@@ -38,6 +39,12 @@ public final class DemoAuthorities {
 
     public static Path signerKey(Path dataDir, String name) {
         return dir(dataDir).resolve(name).resolve("signer.key");
+    }
+
+    /** A detached CMS signature over {@code content} by the demo signer {@code name}, as that signer would make it. */
+    public static byte[] sign(Path dataDir, String name, byte[] content) throws IOException {
+        return CmsSigner.signDetached(content, PemFiles.readPrivateKey(signerKey(dataDir, name)), null,
+                TrustAnchors.readCertificates(name, signerCertificate(dataDir, name)));
     }
 
     /** Creates any missing demo authority and returns the anchors of all of them. */

@@ -115,15 +115,22 @@ public final class WarrantService {
         return w.state(clock.instant(), policy);
     }
 
-    public Warrant approve(String caller, String warrantId, byte[] cms) {
-        Warrant w;
-        VerifiedSignature sig;
+    /**
+     * An authority's CMS signature over the bytes {@code content} takes from the warrant, verified;
+     * an unknown warrant or a bad signature is audited as {@code rejection} and thrown.
+     */
+    private VerifiedSignature authoritySignature(String caller, String warrantId, byte[] cms, String rejection,
+                                                 java.util.function.Function<Warrant, byte[]> content) {
         try {
-            w = get(warrantId);
-            sig = CmsSignatureVerifier.verify(cms, w.signedBytes(), authorities, w.filedAt(), clock.instant());
+            Warrant w = get(warrantId);
+            return CmsSignatureVerifier.verify(cms, content.apply(w), authorities, w.filedAt(), clock.instant());
         } catch (EscrowException e) {
-            throw rejected("approval_rejected", caller, warrantId, e);
+            throw rejected(rejection, caller, warrantId, e);
         }
+    }
+
+    public Warrant approve(String caller, String warrantId, byte[] cms) {
+        VerifiedSignature sig = authoritySignature(caller, warrantId, cms, "approval_rejected", Warrant::signedBytes);
         Instant now = clock.instant();
         Object outcome = db.inTransaction("approving warrant " + warrantId, c -> {
             long index = AuditAppender.lockHead(c);
@@ -157,14 +164,8 @@ public final class WarrantService {
     }
 
     public Warrant revoke(String caller, String warrantId, byte[] cms) {
-        Warrant w;
-        VerifiedSignature sig;
-        try {
-            w = get(warrantId);
-            sig = CmsSignatureVerifier.verify(cms, SignedBytes.revocation(warrantId), authorities, w.filedAt(), clock.instant());
-        } catch (EscrowException e) {
-            throw rejected("revocation_rejected", caller, warrantId, e);
-        }
+        VerifiedSignature sig = authoritySignature(caller, warrantId, cms, "revocation_rejected",
+                w -> SignedBytes.revocation(warrantId));
         Instant now = clock.instant();
         Object outcome = db.inTransaction("revoking warrant " + warrantId, c -> {
             long index = AuditAppender.lockHead(c);

@@ -1,14 +1,11 @@
 package io.escrow.consent;
 
-import static io.escrow.testing.Warrants.ts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import io.escrow.hpke.Hpke;
-import io.escrow.hpke.HpkeSuite;
 import io.escrow.hsm.CustodianTokens;
 import io.escrow.hsm.HsmException;
 import io.escrow.hsm.PinSource;
@@ -35,6 +32,7 @@ import io.escrow.proto.v1.WarrantServiceGrpc;
 import io.escrow.recovery.CustodianAccess;
 import io.escrow.storage.Database;
 import io.escrow.testing.AuditProbe;
+import io.escrow.testing.Deposits;
 import io.escrow.testing.TestAuthorities;
 import io.escrow.testing.TestTokens;
 import io.escrow.testing.Warrants;
@@ -102,12 +100,7 @@ class ConsentGrpcTest {
     private DepositRequest sealed(String subject) {
         byte[] sessionKey = new byte[32];
         RANDOM.nextBytes(sessionKey);
-        Hpke.Sealed s = new Hpke(HpkeSuite.P256_SHA256_AES256GCM).seal(key.getPublicKey().toByteArray(),
-                ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8),
-                (subject + "\n1\n2").getBytes(StandardCharsets.UTF_8), sessionKey, RANDOM);
-        return DepositRequest.newBuilder().setProviderRecordId(UUID.randomUUID().toString()).setSubjectId(subject)
-                .setKeyId(key.getKeyId()).setCoversFrom(ts(1)).setCoversUntil(ts(2))
-                .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build();
+        return Deposits.sealed(key, subject, 1, 2, sessionKey);
     }
 
     private Warrant activeWarrant(String subject) {

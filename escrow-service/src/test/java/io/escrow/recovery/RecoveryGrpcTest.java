@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import io.escrow.hpke.Hpke;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.proto.v1.ApproveWarrantRequest;
@@ -27,6 +26,7 @@ import io.escrow.proto.v1.WarrantServiceGrpc;
 import io.escrow.proto.v1.WarrantSpec;
 import io.escrow.storage.Database;
 import io.escrow.testing.AuditProbe;
+import io.escrow.testing.Deposits;
 import io.escrow.testing.TestAuthorities;
 import io.escrow.testing.Warrants;
 import io.escrow.warrant.SignedBytes;
@@ -90,14 +90,9 @@ class RecoveryGrpcTest {
     private DepositRequest sealed(String subject, long from, long until) {
         byte[] sessionKey = new byte[32];
         RANDOM.nextBytes(sessionKey);
-        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
-        byte[] aad = (subject + "\n" + from + "\n" + until).getBytes(StandardCharsets.UTF_8);
-        Hpke.Sealed s = HPKE.seal(key.getPublicKey().toByteArray(), info, aad, sessionKey, RANDOM);
-        String prid = UUID.randomUUID().toString();
-        deposited.put(prid, sessionKey);
-        return DepositRequest.newBuilder().setProviderRecordId(prid).setSubjectId(subject).setKeyId(key.getKeyId())
-                .setCoversFrom(ts(from)).setCoversUntil(ts(until))
-                .setEnc(ByteString.copyFrom(s.enc())).setCiphertext(ByteString.copyFrom(s.ciphertext())).build();
+        DepositRequest r = Deposits.sealed(key, subject, from, until, sessionKey);
+        deposited.put(r.getProviderRecordId(), sessionKey);
+        return r;
     }
 
     /** Deposits one record and remembers its session key under the returned record_id. */
