@@ -17,7 +17,9 @@ import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,6 +125,23 @@ class EmbeddedServiceSystemTest {
             RECEIPTS.add(escrow.deposit(req));
         }
         assertEquals(20, RECEIPTS.stream().map(r -> r.getAuditIndex()).distinct().count());
+    }
+
+    @Test
+    @Order(2)
+    void secondService_onTheSameDataDir_refuses_andLeavesTheFirstOneServing() throws Exception {
+        ServiceProcess second = ServiceProcess.launch(dataDir, dataDir.resolve("service-second.log"), Map.of());
+        try {
+            assertTrue(second.awaitExit(Duration.ofSeconds(120)), "the second service should exit");
+            String log = second.logText();
+            assertTrue(log.contains("in use by another escrow service"), log);
+            assertFalse(log.contains("stopping the orphaned embedded PostgreSQL"), log);
+        } finally {
+            second.close();
+        }
+        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        assertFalse(escrow.deposit(sealed(key, "sys-after-second-service")).getRecordId().isEmpty(),
+                "the first service still stores deposits");
     }
 
     @Test

@@ -109,6 +109,11 @@ final class ServiceProcess implements AutoCloseable {
         throw new AssertionError("service was not ready within " + timeout + ":\n" + logText());
     }
 
+    /** Waits for the process to end by itself; false if it still runs after {@code timeout}. */
+    boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** kill -9 of the service JVM only: its embedded PostgreSQL is left running as an orphan. */
     void killJvmOnly() throws Exception {
         process.destroyForcibly().waitFor();

@@ -22,23 +22,32 @@ import org.flywaydb.core.Flyway;
  * of the service and of the database.
  */
 public final class Database implements AutoCloseable {
+    private final DataDirLock owner;
     private final EmbeddedPostgres embedded;
     private final AgroalDataSource pool;
     private final String description;
 
-    private Database(EmbeddedPostgres embedded, AgroalDataSource pool, String description) {
+    private Database(DataDirLock owner, EmbeddedPostgres embedded, AgroalDataSource pool, String description) {
+        this.owner = owner;
         this.embedded = embedded;
         this.pool = pool;
         this.description = description;
     }
 
     public static Database open(DatabaseSettings settings, Consumer<String> log) {
+        DataDirLock owner = null;
         EmbeddedPostgres embedded = null;
         String url;
         String user = settings.username();
         String password = settings.password();
         if (settings.embedded()) {
-            embedded = startEmbedded(settings, log);
+            owner = DataDirLock.acquire(settings.embeddedDir());
+            try {
+                embedded = startEmbedded(settings, log);
+            } catch (RuntimeException e) {
+                owner.close();
+                throw e;
+            }
             url = embedded.getJdbcUrl("postgres", "postgres");
             user = "postgres";
             password = "";
@@ -55,9 +64,12 @@ public final class Database implements AutoCloseable {
             String description = settings.embedded() ? "embedded PostgreSQL in " + settings.embeddedDir() + " (port "
                     + embedded.getPort() + ")" : redact(url);
             log.accept("database ready: " + description);
-            return new Database(embedded, pool, description);
+            return new Database(owner, embedded, pool, description);
         } catch (SQLException | RuntimeException e) {
             closeQuietly(embedded);
+            if (owner != null) {
+                owner.close();
+            }
             throw new StorageUnavailableException("cannot open " + (settings.embedded() ? "the embedded database" : redact(url))
                     + ": " + e.getMessage(), e);
         }
@@ -87,8 +99,9 @@ public final class Database implements AutoCloseable {
 
     /**
      * After kill -9 of the service, its embedded postmaster lives on as an orphan and keeps the
-     * data directory locked. A postmaster on this data directory whose parent is gone (or is not a
-     * JVM) is stopped; one owned by a live JVM means another service uses this directory.
+     * data directory locked. Called only while holding the {@link DataDirLock}, which no live
+     * service holds any more, so a postmaster still running on this directory is such an orphan
+     * and is stopped. (Its parent process proves nothing: pg_ctl starts it detached from the JVM.)
      */
     static void stopOrphanedPostmaster(Path dataDir, Consumer<String> log) {
         Path pidFile = dataDir.resolve("postmaster.pid");
@@ -104,13 +117,6 @@ public final class Database implements AutoCloseable {
         Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
         if (postmaster.isEmpty() || !postmaster.get().info().commandLine().orElse("").contains(dataDir.toString())) {
             return;
-        }
-        Optional<ProcessHandle> parent = postmaster.get().parent();
-        boolean owned = parent.isPresent() && parent.get().pid() != 1
-                && parent.get().info().command().orElse("").contains("java");
-        if (owned) {
-            throw new StorageUnavailableException("the embedded PostgreSQL in " + dataDir + " belongs to a running process (pid "
-                    + parent.get().pid() + "); is another escrow service using this data directory?", null);
         }
         log.accept("stopping the orphaned embedded PostgreSQL (pid " + pid + ") left by a previous run; it recovers from its WAL");
         postmaster.get().destroy();
@@ -189,6 +195,9 @@ public final class Database implements AutoCloseable {
     public void close() {
         pool.close();
         closeQuietly(embedded);
+        if (owner != null) {
+            owner.close();
+        }
     }
 
     private static void closeQuietly(EmbeddedPostgres pg) {
