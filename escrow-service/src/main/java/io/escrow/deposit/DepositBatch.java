@@ -1,0 +1,143 @@
+package io.escrow.deposit;
+
+import io.escrow.audit.AuditEntry;
+import io.escrow.audit.SubjectHasher;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Stores one batch of deposits with one call of the {@code deposit_batch} database function
+ * (migration V6) on an autocommit connection: a single round trip locks the audit head, looks up
+ * earlier deposits under the same (provider, provider_record_id), inserts the new deposits and
+ * their {@code deposit} audit leaves at consecutive indexes, advances the head and commits.
+ *
+ * <p>When {@link #store} returns, everything it reports is durable. Each submission's outcome is
+ * a receipt, or empty when its provider_record_id is already taken by different content
+ * (ALREADY_EXISTS). An identical repeat, earlier or in the same batch, gets the first receipt,
+ * marked as replayed.
+ */
+final class DepositBatch {
+    static final String LEAF_TYPE = "deposit";
+
+    record Submission(String provider, Deposit deposit) {
+        String key() {
+            return provider + '\u0000' + deposit.providerRecordId();
+        }
+    }
+
+    private DepositBatch() {}
+
+    static List<Optional<Receipt>> store(Connection c, List<Submission> batch, SubjectHasher subjects, RecordIds ids,
+            Instant clockNow)
+            throws SQLException {
+        if (!c.getAutoCommit()) {
+            throw new IllegalArgumentException("deposit batches commit themselves; pass an autocommit connection");
+        }
+        // The leaf encodes microseconds; storing the same truncated instant keeps logged_at equal to it.
+        Instant now = clockNow.truncatedTo(ChronoUnit.MICROS);
+        // The function takes each provider_record_id once; later repeats in the batch are resolved here.
+        Map<String, Integer> firstAt = new LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            firstAt.putIfAbsent(batch.get(i).key(), i);
+        }
+        List<Submission> distinct = firstAt.values().stream().map(batch::get).toList();
+        Map<String, Receipt> stored = call(c, distinct, subjects, ids, now);
+
+        List<Optional<Receipt>> outcomes = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Submission s = batch.get(i);
+            int first = firstAt.get(s.key());
+            Receipt r = stored.get(s.key());
+            if (i == first) {
+                outcomes.add(Optional.ofNullable(r));
+            } else if (r != null && batch.get(first).deposit().sameContent(s.deposit().digestBytes())) {
+                outcomes.add(Optional.of(new Receipt(r.recordId(), r.providerRecordId(), r.auditIndex(), true)));
+            } else {
+                outcomes.add(Optional.empty());
+            }
+        }
+        return outcomes;
+    }
+
+    /** Calls the function for distinct submissions; returns receipts by key, absent for conflicts. */
+    private static Map<String, Receipt> call(Connection c, List<Submission> distinct, SubjectHasher subjects, RecordIds ids,
+            Instant now)
+            throws SQLException {
+        int n = distinct.size();
+        UUID[] recordId = new UUID[n];
+        String[] provider = new String[n];
+        String[] providerRecordId = new String[n];
+        String[] subject = new String[n];
+        String[] keyId = new String[n];
+        Long[] from = new Long[n];
+        Long[] until = new Long[n];
+        byte[][] enc = new byte[n][];
+        byte[][] ct = new byte[n][];
+        byte[][] digest = new byte[n][];
+        byte[][] leaf = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            Submission s = distinct.get(i);
+            Deposit d = s.deposit();
+            recordId[i] = ids.next();
+            provider[i] = s.provider();
+            providerRecordId[i] = d.providerRecordId();
+            subject[i] = d.subjectId();
+            keyId[i] = d.keyId();
+            from[i] = d.coversFrom();
+            until[i] = d.coversUntil();
+            enc[i] = d.encRef();
+            ct[i] = d.ciphertextRef();
+            digest[i] = d.digestBytes();
+            leaf[i] = leaf(s, recordId[i], subjects, now);
+        }
+        Map<String, Receipt> out = new HashMap<>(n * 2);
+        try (PreparedStatement ps = c.prepareStatement(
+                "select ord, record_id, request_digest, audit_index, stored from deposit_batch("
+                        + "?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
+                        + "?::bytea[], ?::bytea[], ?::bytea[], ?::bytea[], ?, ?)")) {
+            Object[][] columns = {recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct, digest, leaf};
+            String[] types = {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea", "bytea", "bytea"};
+            for (int i = 0; i < columns.length; i++) {
+                ps.setArray(i + 1, c.createArrayOf(types[i], columns[i]));
+            }
+            ps.setString(12, LEAF_TYPE);
+            ps.setTimestamp(13, Timestamp.from(now));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Submission s = distinct.get(rs.getInt(1) - 1);
+                    Receipt r = new Receipt(rs.getObject(2, UUID.class), s.deposit().providerRecordId(), rs.getLong(4),
+                            !rs.getBoolean(5));
+                    if (r.replayed() && !s.deposit().sameContent(rs.getBytes(3))) {
+                        continue; // taken by different content: no receipt
+                    }
+                    out.put(s.key(), r);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static byte[] leaf(Submission s, UUID recordId, SubjectHasher subjects, Instant now) {
+        Deposit d = s.deposit();
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("record_id", recordId.toString());
+        fields.put("provider", s.provider());
+        fields.put("subject_hash", subjects.hash(d.subjectId()));
+        fields.put("key_id", d.keyId());
+        fields.put("covers_from", d.coversFrom());
+        fields.put("covers_until", d.coversUntil());
+        return AuditEntry.of(LEAF_TYPE, now, s.provider(), fields).encode();
+    }
+}
