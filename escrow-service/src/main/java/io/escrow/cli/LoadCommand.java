@@ -17,6 +17,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -72,20 +73,26 @@ final class LoadCommand implements Callable<Integer> {
             unary(deposit, 32);
             unary(noop, 32);
             stream(channel, pool, run + "w");
+            long servicePid = pid != null ? pid : readPid();
+            CpuShares cpu = new CpuShares(servicePid, Optional.of(dataDir().resolve("postgres").resolve("postmaster.pid")));
+            CpuShares.Snapshot before = cpu.take();
             Result noop32 = unary(noop, 32);
             System.out.println("no-op unary (health check), c=32:   " + noop32);
+            before = printCpu(cpu, before);
             Result dep1 = unary(deposit, 1);
             System.out.println("unary Deposit, c=1:                  " + dep1);
+            before = printCpu(cpu, before);
             Result dep32 = unary(deposit, 32);
             System.out.println("unary Deposit, c=32:                 " + dep32);
+            before = printCpu(cpu, before);
             double stream = stream(channel, pool, run);
             System.out.printf("DepositStream, 1 stream:             %,10.0f records/s%n", stream);
+            printCpu(cpu, before);
             System.out.printf("unary Deposit c=32 / no-op c=32:     %10.2f  (target >= 0.50)%n", dep32.rate / noop32.rate);
             System.out.printf("DepositStream target 20,000/s:       %10s%n", stream >= 20_000 ? "met" : "NOT met");
             if (recovery > 0) {
                 RecoveryLoad.run(channel, CliConfig.settings(null, java.util.Map.of()), key, recovery, seconds);
             }
-            long servicePid = pid != null ? pid : readPid();
             if (servicePid > 0) {
                 long[] rss = rss(servicePid);
                 System.out.printf("service RSS (pid %d):                 %,10d MiB now, %,d MiB peak  (target <= 512 MiB)%n",
@@ -218,9 +225,22 @@ final class LoadCommand implements Callable<Integer> {
         return (atEnd[0] - atWarmEnd[0]) / (double) seconds;
     }
 
+    /** Prints each party's CPU share since {@code before} (the phase just measured); returns a new snapshot. */
+    private static CpuShares.Snapshot printCpu(CpuShares cpu, CpuShares.Snapshot before) {
+        CpuShares.Snapshot now = cpu.take();
+        if (CpuShares.available()) {
+            System.out.println("    CPU: " + now.since(before, Runtime.getRuntime().availableProcessors()));
+        }
+        return now;
+    }
+
+    private static Path dataDir() {
+        return Path.of(System.getenv().getOrDefault("ESCROW_DATA_DIR", "escrow-data"));
+    }
+
     private static long readPid() {
         try {
-            Path f = Path.of(System.getenv().getOrDefault("ESCROW_DATA_DIR", "escrow-data")).resolve("escrow.pid");
+            Path f = dataDir().resolve("escrow.pid");
             return Long.parseLong(Files.readString(f).strip());
         } catch (Exception e) {
             return -1;
