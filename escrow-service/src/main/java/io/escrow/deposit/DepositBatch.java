@@ -40,8 +40,7 @@ final class DepositBatch {
     private DepositBatch() {}
 
     static List<Optional<Receipt>> store(Connection c, List<Submission> batch, SubjectHasher subjects, RecordIds ids,
-            Instant clockNow)
-            throws SQLException {
+            Instant clockNow) throws SQLException {
         if (!c.getAutoCommit()) {
             throw new IllegalArgumentException("deposit batches commit themselves; pass an autocommit connection");
         }
@@ -53,17 +52,17 @@ final class DepositBatch {
             firstAt.putIfAbsent(batch.get(i).key(), i);
         }
         List<Submission> distinct = firstAt.values().stream().map(batch::get).toList();
-        Map<String, Receipt> stored = call(c, distinct, subjects, ids, now);
+        Map<String, Held> held = call(c, distinct, subjects, ids, now);
 
         List<Optional<Receipt>> outcomes = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Submission s = batch.get(i);
-            int first = firstAt.get(s.key());
-            Receipt r = stored.get(s.key());
-            if (i == first) {
-                outcomes.add(Optional.ofNullable(r));
-            } else if (r != null && batch.get(first).deposit().sameContent(s.deposit().digestBytes())) {
-                outcomes.add(Optional.of(new Receipt(r.recordId(), r.providerRecordId(), r.auditIndex(), true)));
+            Held h = held.get(s.key());
+            boolean storedNow = h.fresh() && i == firstAt.get(s.key());
+            if (storedNow) {
+                outcomes.add(Optional.of(h.receipt(s, false)));
+            } else if (s.deposit().sameContent(h.requestDigest())) {
+                outcomes.add(Optional.of(h.receipt(s, true)));
             } else {
                 outcomes.add(Optional.empty());
             }
@@ -71,10 +70,21 @@ final class DepositBatch {
         return outcomes;
     }
 
-    /** Calls the function for distinct submissions; returns receipts by key, absent for conflicts. */
-    private static Map<String, Receipt> call(Connection c, List<Submission> distinct, SubjectHasher subjects, RecordIds ids,
-            Instant now)
-            throws SQLException {
+    /**
+     * What the database holds under one (provider, provider_record_id) after the call: the deposit
+     * this batch stored ({@code fresh}) or the one stored before. Every submission with that key is
+     * answered against it: its first submission if fresh, otherwise a replay if identical and a
+     * conflict if not.
+     */
+    private record Held(UUID recordId, byte[] requestDigest, long auditIndex, boolean fresh) {
+        Receipt receipt(Submission s, boolean replayed) {
+            return new Receipt(recordId, s.deposit().providerRecordId(), auditIndex, replayed);
+        }
+    }
+
+    /** Calls the function once for distinct submissions; returns what is held under each key. */
+    private static Map<String, Held> call(Connection c, List<Submission> distinct, SubjectHasher subjects, RecordIds ids,
+            Instant now) throws SQLException {
         int n = distinct.size();
         UUID[] recordId = new UUID[n];
         String[] provider = new String[n];
@@ -102,7 +112,7 @@ final class DepositBatch {
             digest[i] = d.digestBytes();
             leaf[i] = leaf(s, recordId[i], subjects, now);
         }
-        Map<String, Receipt> out = new HashMap<>(n * 2);
+        Map<String, Held> out = new HashMap<>(n * 2);
         try (PreparedStatement ps = c.prepareStatement(
                 "select ord, record_id, request_digest, audit_index, stored from deposit_batch("
                         + "?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
@@ -117,14 +127,12 @@ final class DepositBatch {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Submission s = distinct.get(rs.getInt(1) - 1);
-                    Receipt r = new Receipt(rs.getObject(2, UUID.class), s.deposit().providerRecordId(), rs.getLong(4),
-                            !rs.getBoolean(5));
-                    if (r.replayed() && !s.deposit().sameContent(rs.getBytes(3))) {
-                        continue; // taken by different content: no receipt
-                    }
-                    out.put(s.key(), r);
+                    out.put(s.key(), new Held(rs.getObject(2, UUID.class), rs.getBytes(3), rs.getLong(4), rs.getBoolean(5)));
                 }
             }
+        }
+        if (out.size() != n) {
+            throw new IllegalStateException("deposit_batch answered " + out.size() + " of " + n + " deposits");
         }
         return out;
     }

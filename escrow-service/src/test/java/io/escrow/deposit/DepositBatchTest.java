@@ -110,6 +110,17 @@ class DepositBatchTest {
     }
 
     @Test
+    void store_withAConflictBeforeAnIdenticalReplay_answersEachAgainstTheStoredDeposit() throws Exception {
+        Deposit stored = deposit("order-" + UUID.randomUUID(), "alice");
+        Receipt first = store(List.of(new Submission("provider-a", stored))).get(0).orElseThrow();
+        List<Optional<Receipt>> out = store(List.of(
+                new Submission("provider-a", deposit(stored.providerRecordId(), "eve")),
+                new Submission("provider-a", stored)));
+        assertTrue(out.get(0).isEmpty(), "different content: ALREADY_EXISTS");
+        assertEquals(withReplayed(first, true), out.get(1).orElseThrow(), "identical content: the stored receipt");
+    }
+
+    @Test
     void store_ofOnlyReplays_writesNoLeaf() throws Exception {
         Deposit d = deposit("replay-" + UUID.randomUUID(), "alice");
         Receipt stored = store(List.of(new Submission("provider-a", d))).get(0).orElseThrow();
