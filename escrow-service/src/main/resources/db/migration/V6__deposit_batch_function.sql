@@ -6,7 +6,7 @@
 --
 -- Input arrays are parallel, one element per deposit, with no provider_record_id repeated (the
 -- caller resolves repeats within a batch). Returns one row per input position (ord, from 1):
---   stored = true:  a new deposit, with its record_id and audit index;
+--   stored = true:  a new deposit, with its record_id, request_digest and audit index;
 --   stored = false: (provider, provider_record_id) was already taken; record_id, request_digest
 --                   and audit_index are those of the earlier deposit, for the caller to answer a
 --                   replay or ALREADY_EXISTS.
