@@ -131,6 +131,44 @@ class DepositBatchTest {
         assertEquals(mark, new AuditProbe(db).mark());
     }
 
+    /**
+     * Two replicas racing with the same provider_record_id: the head lock orders them, and the
+     * second one's look-up runs after the first committed, so it answers a replay (or a conflict)
+     * instead of failing on the unique key.
+     */
+    @Test
+    void store_racingFromTwoConnections_storesEachIdOnce_andAnswersTheOtherAsReplayOrConflict() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 40; round++) {
+                Deposit same = deposit("race-" + UUID.randomUUID(), "alice");
+                Deposit second = round % 2 == 0 ? same : deposit(same.providerRecordId(), "eve");
+                var start = new java.util.concurrent.CountDownLatch(1);
+                var a = pool.submit(() -> {
+                    start.await();
+                    return store(List.of(new Submission("provider-a", same)));
+                });
+                var b = pool.submit(() -> {
+                    start.await();
+                    return store(List.of(new Submission("provider-a", second)));
+                });
+                start.countDown();
+                Optional<Receipt> ra = a.get(30, java.util.concurrent.TimeUnit.SECONDS).get(0);
+                Optional<Receipt> rb = b.get(30, java.util.concurrent.TimeUnit.SECONDS).get(0);
+                List<Receipt> answered = java.util.stream.Stream.of(ra, rb).flatMap(Optional::stream).toList();
+                assertEquals(1, answered.stream().filter(r -> !r.replayed()).count(), "exactly one stores the id");
+                if (round % 2 == 0) {
+                    assertEquals(2, answered.size());
+                    assertEquals(answered.get(0).recordId(), answered.get(1).recordId(), "the other is its replay");
+                } else {
+                    assertEquals(1, answered.size(), "different content: the later one is a conflict");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void store_onATransactionalConnection_isRefused() throws Exception {
         try (Connection c = db.connection()) {
