@@ -47,19 +47,26 @@ final class DepositBatch {
         // The leaf encodes microseconds; storing the same truncated instant keeps logged_at equal to it.
         Instant now = clockNow.truncatedTo(ChronoUnit.MICROS);
         // The function takes each provider_record_id once; later repeats in the batch are resolved here.
-        Map<String, Integer> firstAt = new LinkedHashMap<>();
+        // slot[i] is submission i's position among the distinct ones; first[i] marks where it is new.
+        Map<String, Integer> slotOfKey = new HashMap<>();
+        List<Submission> distinct = new ArrayList<>();
+        int[] slot = new int[batch.size()];
+        boolean[] first = new boolean[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
-            firstAt.putIfAbsent(batch.get(i).key(), i);
+            Integer earlier = slotOfKey.putIfAbsent(batch.get(i).key(), distinct.size());
+            first[i] = earlier == null;
+            slot[i] = first[i] ? distinct.size() : earlier;
+            if (first[i]) {
+                distinct.add(batch.get(i));
+            }
         }
-        List<Submission> distinct = firstAt.values().stream().map(batch::get).toList();
-        Map<String, Held> held = call(c, distinct, subjects, ids, now);
+        Held[] held = call(c, distinct, subjects, ids, now);
 
         List<Optional<Receipt>> outcomes = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Submission s = batch.get(i);
-            Held h = held.get(s.key());
-            boolean storedNow = h.fresh() && i == firstAt.get(s.key());
-            if (storedNow) {
+            Held h = held[slot[i]];
+            if (h.fresh() && first[i]) {
                 outcomes.add(Optional.of(h.receipt(s, false)));
             } else if (s.deposit().sameContent(h.requestDigest())) {
                 outcomes.add(Optional.of(h.receipt(s, true)));
@@ -82,8 +89,8 @@ final class DepositBatch {
         }
     }
 
-    /** Calls the function once for distinct submissions; returns what is held under each key. */
-    private static Map<String, Held> call(Connection c, List<Submission> distinct, SubjectHasher subjects, RecordIds ids,
+    /** Calls the function once for distinct submissions; returns what is held under each, in their order. */
+    private static Held[] call(Connection c, List<Submission> distinct, SubjectHasher subjects, RecordIds ids,
             Instant now) throws SQLException {
         int n = distinct.size();
         UUID[] recordId = new UUID[n];
@@ -112,7 +119,7 @@ final class DepositBatch {
             digest[i] = d.digestBytes();
             leaf[i] = leaf(s, recordId[i], subjects, now);
         }
-        Map<String, Held> out = new HashMap<>(n * 2);
+        Held[] out = new Held[n];
         try (PreparedStatement ps = c.prepareStatement(
                 "select ord, record_id, request_digest, audit_index, stored from deposit_batch("
                         + "?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
@@ -126,13 +133,14 @@ final class DepositBatch {
             ps.setTimestamp(13, Timestamp.from(now));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Submission s = distinct.get(rs.getInt(1) - 1);
-                    out.put(s.key(), new Held(rs.getObject(2, UUID.class), rs.getBytes(3), rs.getLong(4), rs.getBoolean(5)));
+                    out[rs.getInt(1) - 1] = new Held(rs.getObject(2, UUID.class), rs.getBytes(3), rs.getLong(4), rs.getBoolean(5));
                 }
             }
         }
-        if (out.size() != n) {
-            throw new IllegalStateException("deposit_batch answered " + out.size() + " of " + n + " deposits");
+        for (int i = 0; i < n; i++) {
+            if (out[i] == null) {
+                throw new IllegalStateException("deposit_batch gave no answer for deposit " + (i + 1) + " of " + n);
+            }
         }
         return out;
     }

@@ -59,7 +59,7 @@ public final class DepositLog implements AutoCloseable {
     private final Timer latency;
     private final DistributionSummary batchSize;
 
-    private record Pending(String provider, Deposit deposit, long submittedNanos, CompletableFuture<Receipt> result) {}
+    private record Pending(DepositBatch.Submission submission, long submittedNanos, CompletableFuture<Receipt> result) {}
 
     public DepositLog(Database db, SubjectHasher subjects, MeterRegistry meters, Clock clock, Consumer<String> log) {
         this.db = db;
@@ -90,7 +90,7 @@ public final class DepositLog implements AutoCloseable {
         CompletableFuture<Receipt> f = new CompletableFuture<>();
         if (!running) {
             f.completeExceptionally(new StorageUnavailableException("the deposit log is shutting down", null));
-        } else if (!queue.offer(new Pending(provider, deposit, System.nanoTime(), f))) {
+        } else if (!queue.offer(new Pending(new DepositBatch.Submission(provider, deposit), System.nanoTime(), f))) {
             rejected("overloaded");
             f.completeExceptionally(new DepositOverloadedException(queue.size()));
         }
@@ -123,9 +123,8 @@ public final class DepositLog implements AutoCloseable {
 
     private void commit(List<Pending> batch) {
         try {
-            List<Optional<Receipt>> outcomes = DepositBatch.store(connection(),
-                    batch.stream().map(p -> new DepositBatch.Submission(p.provider(), p.deposit())).toList(), subjects, recordIds,
-                    clock.instant());
+            List<Optional<Receipt>> outcomes = DepositBatch.store(connection(), batch.stream().map(Pending::submission).toList(),
+                    subjects, recordIds, clock.instant());
             // Only now, with the batch durable, does any caller learn its outcome.
             long now = System.nanoTime();
             batchSize.record(batch.size());
@@ -155,7 +154,7 @@ public final class DepositLog implements AutoCloseable {
                 p.result().complete(r);
             } else {
                 rejected("already_exists");
-                p.result().completeExceptionally(new DepositConflictException(p.deposit().providerRecordId()));
+                p.result().completeExceptionally(new DepositConflictException(p.submission().deposit().providerRecordId()));
             }
         }
     }
