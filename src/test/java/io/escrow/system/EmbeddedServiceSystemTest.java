@@ -262,6 +262,7 @@ class EmbeddedServiceSystemTest {
         channel.shutdownNow();
         service = ServiceProcess.start(dataDir, dataDir.resolve("service-after-kill.log"));
         connect();
+        assertTrue(service.logText().contains("removing the stale postmaster.pid"), service.logText());
         for (var e : acknowledged.entrySet()) {
             assertEquals(e.getValue(), escrow.deposit(e.getKey()), "an acknowledged deposit was lost or changed");
         }

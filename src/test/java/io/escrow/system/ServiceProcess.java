@@ -124,8 +124,8 @@ final class ServiceProcess implements AutoCloseable {
         process.destroyForcibly().waitFor();
         Process pkill = new ProcessBuilder("pkill", "-9", "-f", "bin/postgres -D " + dataDir.resolve("postgres")).start();
         pkill.waitFor();
-        // Let the kernel reap the orphaned postgres children before the next start takes the data directory.
-        Thread.sleep(500);
+        // No pause before the next start: the killed postmaster may still be a zombie then, and
+        // the service must start anyway (LeftoverPostmaster).
     }
 
     @Override

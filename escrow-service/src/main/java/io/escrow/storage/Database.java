@@ -6,9 +6,6 @@ import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -76,7 +73,7 @@ public final class Database implements AutoCloseable {
     }
 
     private static EmbeddedPostgres startEmbedded(DatabaseSettings settings, Consumer<String> log) {
-        stopOrphanedPostmaster(settings.embeddedDir(), log);
+        LeftoverPostmaster.clear(settings.embeddedDir(), log);
         try {
             log.accept("starting embedded PostgreSQL in " + settings.embeddedDir());
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
@@ -94,36 +91,6 @@ public final class Database implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new StorageUnavailableException("the embedded PostgreSQL in " + settings.embeddedDir()
                     + " did not start (is another escrow service using this data directory?): " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * After kill -9 of the service, its embedded postmaster lives on as an orphan and keeps the
-     * data directory locked. Called only while holding the {@link DataDirLock}, which no live
-     * service holds any more, so a postmaster still running on this directory is such an orphan
-     * and is stopped. (Its parent process proves nothing: pg_ctl starts it detached from the JVM.)
-     */
-    static void stopOrphanedPostmaster(Path dataDir, Consumer<String> log) {
-        Path pidFile = dataDir.resolve("postmaster.pid");
-        if (!Files.isRegularFile(pidFile)) {
-            return;
-        }
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
-        } catch (IOException | RuntimeException e) {
-            return;
-        }
-        Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
-        if (postmaster.isEmpty() || !postmaster.get().info().commandLine().orElse("").contains(dataDir.toString())) {
-            return;
-        }
-        log.accept("stopping the orphaned embedded PostgreSQL (pid " + pid + ") left by a previous run; it recovers from its WAL");
-        postmaster.get().destroy();
-        try {
-            postmaster.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception e) {
-            postmaster.get().destroyForcibly();
         }
     }
 

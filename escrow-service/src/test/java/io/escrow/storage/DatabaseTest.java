@@ -1,0 +1,105 @@
+package io.escrow.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded PostgreSQL, started again over what a killed run left behind. */
+class DatabaseTest {
+    @TempDir
+    Path tmp;
+
+    private final List<String> log = new ArrayList<>();
+
+    private DatabaseSettings settings() {
+        return new DatabaseSettings(Optional.empty(), "postgres", "", 2, tmp.resolve("postgres"), 0);
+    }
+
+    @Test
+    void open_afterItsPostmasterWasKilled_startsAgain_andKeepsWhatWasCommitted() throws Exception {
+        try (Database db = Database.open(settings(), log::add)) {
+            execute(db, "create table kept (v text); insert into kept values ('committed')");
+            long postmaster = postmasterPid();
+            ProcessHandle.of(postmaster).orElseThrow().destroyForcibly();
+            assertTrue(ProcState.awaitNotRunning(postmaster, Duration.ofSeconds(30)));
+        }
+        try (Database db = Database.open(settings(), log::add)) {
+            assertEquals("committed", queryOne(db, "select v from kept"));
+        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("removing the stale postmaster.pid")), log.toString());
+    }
+
+    /**
+     * The CI failure: a killed postmaster whose parent is init stays a zombie until init reaps it,
+     * and PostgreSQL refused to start while its postmaster.pid named that pid ("lock file already
+     * exists"). Made deterministic with a zombie that nobody reaps for a minute.
+     */
+    @Test
+    void open_withAPidFileNamingAZombie_starts() throws Exception {
+        List<String> pidFile;
+        try (Database db = Database.open(settings(), log::add)) {
+            execute(db, "create table kept (v text); insert into kept values ('committed')");
+            pidFile = Files.readAllLines(tmp.resolve("postgres/postmaster.pid"));
+        }
+        Process zombieParent = new ProcessBuilder("/bin/sh", "-c", "true & echo $!; exec sleep 60").start();
+        try {
+            long zombie;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(zombieParent.getInputStream(), StandardCharsets.US_ASCII))) {
+                zombie = Long.parseLong(out.readLine().strip());
+            }
+            assertTrue(ProcState.awaitNotRunning(zombie, Duration.ofSeconds(10)));
+            assertTrue(ProcessHandle.of(zombie).isPresent(), "still a zombie");
+            pidFile.set(0, Long.toString(zombie));
+            Files.write(tmp.resolve("postgres/postmaster.pid"), pidFile);
+
+            try (Database db = Database.open(settings(), log::add)) {
+                assertEquals("committed", queryOne(db, "select v from kept"));
+            }
+        } finally {
+            zombieParent.destroyForcibly();
+        }
+    }
+
+    @Test
+    void open_whileAnotherDatabaseHoldsTheDirectory_failsAndLeavesItServing() throws Exception {
+        try (Database first = Database.open(settings(), log::add)) {
+            StorageUnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(StorageUnavailableException.class,
+                    () -> Database.open(settings(), log::add));
+            assertTrue(e.getMessage().contains("in use by another escrow service"), e.getMessage());
+            assertTrue(first.ping());
+        }
+    }
+
+    private long postmasterPid() throws Exception {
+        return Long.parseLong(Files.readAllLines(tmp.resolve("postgres/postmaster.pid")).get(0).strip());
+    }
+
+    private static void execute(Database db, String sql) throws Exception {
+        try (Connection c = db.connection()) {
+            c.createStatement().execute(sql);
+        }
+    }
+
+    private static String queryOne(Database db, String sql) throws Exception {
+        try (Connection c = db.connection(); ResultSet rs = c.createStatement().executeQuery(sql)) {
+            assertTrue(rs.next());
+            String v = rs.getString(1);
+            assertFalse(rs.next());
+            return v;
+        }
+    }
+}
