@@ -32,8 +32,12 @@ final class LeftoverPostmaster {
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
     private static final Path SYSV_SHM = Path.of("/proc/sysvipc/shm");
 
+    /** A SysV shared memory segment as PostgreSQL names it in postmaster.pid. */
+    record Segment(long key, int id) {
+    }
+
     /** The fields of {@code postmaster.pid} used here: line 1 the pid, line 7 the SysV shared memory key and id. */
-    record PidFile(long pid, OptionalInt shmemId) {
+    record PidFile(long pid, Optional<Segment> shmem) {
         static Optional<PidFile> parse(List<String> lines) {
             if (lines.isEmpty()) {
                 return Optional.empty();
@@ -47,18 +51,18 @@ final class LeftoverPostmaster {
             if (pid <= 0) {
                 return Optional.empty();
             }
-            OptionalInt shmemId = OptionalInt.empty();
+            Optional<Segment> shmem = Optional.empty();
             if (lines.size() >= 7) {
                 String[] keyAndId = lines.get(6).strip().split("\\s+");
                 if (keyAndId.length == 2) {
                     try {
-                        shmemId = OptionalInt.of(Integer.parseInt(keyAndId[1]));
+                        shmem = Optional.of(new Segment(Long.parseLong(keyAndId[0]), Integer.parseInt(keyAndId[1])));
                     } catch (NumberFormatException ignored) {
                         // Not written yet by a postmaster killed while starting: nothing to wait for.
                     }
                 }
             }
-            return Optional.of(new PidFile(pid, shmemId));
+            return Optional.of(new PidFile(pid, shmem));
         }
     }
 
@@ -76,7 +80,7 @@ final class LeftoverPostmaster {
             log.accept("stopping the orphaned embedded PostgreSQL (pid " + pid + ") left by a previous run; it recovers from its WAL");
             stop(pid);
         }
-        pidFile.get().shmemId().ifPresent(id -> awaitBackendsGone(id, log));
+        pidFile.get().shmem().ifPresent(segment -> awaitBackendsGone(segment, log));
         if (Files.exists(pidPath) && !isPostmasterOf(pid, dataDir)) {
             log.accept("removing the stale postmaster.pid of PostgreSQL pid " + pid
                     + ", which is no longer running (killed?); PostgreSQL recovers from its WAL");
@@ -124,54 +128,59 @@ final class LeftoverPostmaster {
      * Waits until no process is attached to the old server's shared memory: backends outlive a
      * killed postmaster until they notice, and a new server beside them would corrupt the data.
      */
-    private static void awaitBackendsGone(int shmemId, Consumer<String> log) {
+    private static void awaitBackendsGone(Segment segment, Consumer<String> log) {
         long deadline = System.nanoTime() + BACKENDS_WAIT.toNanos();
         long nextProgress = System.nanoTime() + PROGRESS_EVERY.toNanos();
         while (true) {
-            OptionalInt attached = attachedProcesses(shmemId);
+            OptionalInt attached = attachedProcesses(segment);
             if (attached.isEmpty() || attached.getAsInt() == 0) {
                 return;
             }
             long now = System.nanoTime();
             if (now - deadline >= 0) {
                 throw new StorageUnavailableException(attached.getAsInt() + " processes of an earlier PostgreSQL are still attached to"
-                        + " its shared memory (SysV id " + shmemId + ") after " + BACKENDS_WAIT.toSeconds()
+                        + " its shared memory (SysV id " + segment.id() + ") after " + BACKENDS_WAIT.toSeconds()
                         + " s; stop them (ipcs -p) before starting the service", null);
             }
             if (now - nextProgress >= 0) {
                 log.accept("waiting for " + attached.getAsInt() + " processes of the earlier PostgreSQL to exit (SysV shared memory id "
-                        + shmemId + ")");
+                        + segment.id() + ")");
                 nextProgress = now + PROGRESS_EVERY.toNanos();
             }
             ProcState.pause();
         }
     }
 
-    private static OptionalInt attachedProcesses(int shmemId) {
+    private static OptionalInt attachedProcesses(Segment segment) {
         try {
             return Files.isReadable(SYSV_SHM)
-                    ? attachedProcesses(Files.readString(SYSV_SHM, StandardCharsets.US_ASCII), shmemId)
+                    ? attachedProcesses(Files.readString(SYSV_SHM, StandardCharsets.US_ASCII), segment)
                     : OptionalInt.empty();
         } catch (IOException e) {
             return OptionalInt.empty();
         }
     }
 
-    /** The nattch of segment {@code shmemId} in the text of /proc/sysvipc/shm; empty when the segment is gone. */
-    static OptionalInt attachedProcesses(String sysvShm, int shmemId) {
+    /**
+     * The nattch of {@code segment} in the text of /proc/sysvipc/shm; empty when it is gone. Key
+     * and id must both match: ids are reused once a segment is removed.
+     */
+    static OptionalInt attachedProcesses(String sysvShm, Segment segment) {
         String[] lines = sysvShm.split("\n");
         if (lines.length == 0) {
             return OptionalInt.empty();
         }
         List<String> header = List.of(lines[0].strip().split("\\s+"));
+        int keyColumn = header.indexOf("key");
         int idColumn = header.indexOf("shmid");
         int nattchColumn = header.indexOf("nattch");
-        if (idColumn < 0 || nattchColumn < 0) {
+        if (keyColumn < 0 || idColumn < 0 || nattchColumn < 0) {
             return OptionalInt.empty();
         }
         for (int i = 1; i < lines.length; i++) {
             String[] fields = lines[i].strip().split("\\s+");
-            if (fields.length > Math.max(idColumn, nattchColumn) && fields[idColumn].equals(Integer.toString(shmemId))) {
+            if (fields.length == header.size() && fields[keyColumn].equals(Long.toString(segment.key()))
+                    && fields[idColumn].equals(Integer.toString(segment.id()))) {
                 return OptionalInt.of(Integer.parseInt(fields[nattchColumn]));
             }
         }

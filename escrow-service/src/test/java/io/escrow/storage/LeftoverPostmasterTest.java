@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.escrow.storage.LeftoverPostmaster.PidFile;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import io.escrow.storage.LeftoverPostmaster.Segment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,12 +41,12 @@ class LeftoverPostmasterTest {
 
     @Test
     void pidFile_parse_readsThePidAndTheSharedMemoryId() {
-        assertEquals(Optional.of(new PidFile(25264, OptionalInt.of(10))), PidFile.parse(PID_FILE));
+        assertEquals(Optional.of(new PidFile(25264, Optional.of(new Segment(2162747, 10)))), PidFile.parse(PID_FILE));
     }
 
     @Test
     void pidFile_parse_ofAFileCutShortWhileStarting_hasNoSharedMemoryId() {
-        assertEquals(Optional.of(new PidFile(25264, OptionalInt.empty())), PidFile.parse(PID_FILE.subList(0, 3)));
+        assertEquals(Optional.of(new PidFile(25264, Optional.empty())), PidFile.parse(PID_FILE.subList(0, 3)));
     }
 
     @Test
@@ -62,15 +60,20 @@ class LeftoverPostmasterTest {
 
     @Test
     void attachedProcesses_readsTheNattchOfThatSegment() {
-        assertEquals(OptionalInt.of(3), LeftoverPostmaster.attachedProcesses(SYSV_SHM, 10));
-        assertEquals(OptionalInt.of(0), LeftoverPostmaster.attachedProcesses(SYSV_SHM, 11));
+        assertEquals(OptionalInt.of(3), LeftoverPostmaster.attachedProcesses(SYSV_SHM, new Segment(2162747, 10)));
+        assertEquals(OptionalInt.of(0), LeftoverPostmaster.attachedProcesses(SYSV_SHM, new Segment(2162748, 11)));
+    }
+
+    @Test
+    void attachedProcesses_ofAnIdReusedUnderAnotherKey_isEmpty() {
+        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses(SYSV_SHM, new Segment(999, 10)));
     }
 
     @Test
     void attachedProcesses_ofASegmentThatIsGone_isEmpty() {
-        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses(SYSV_SHM, 2162747));
-        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses("", 10));
-        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses("no such columns\n1 2 3\n", 10));
+        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses(SYSV_SHM, new Segment(2162747, 12)));
+        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses("", new Segment(2162747, 10)));
+        assertEquals(OptionalInt.empty(), LeftoverPostmaster.attachedProcesses("no such columns\n1 2 3\n", new Segment(2162747, 10)));
     }
 
     @Test
@@ -85,13 +88,14 @@ class LeftoverPostmasterTest {
      */
     @Test
     void clear_withThePidOfAZombie_removesThePidFile() throws Exception {
-        long zombie = zombie();
-        Files.write(tmp.resolve("postmaster.pid"), withPid(zombie));
+        try (Zombie zombie = new Zombie()) {
+            Files.write(tmp.resolve("postmaster.pid"), withPid(zombie.pid));
 
-        LeftoverPostmaster.clear(tmp, log::add);
+            LeftoverPostmaster.clear(tmp, log::add);
 
-        assertFalse(Files.exists(tmp.resolve("postmaster.pid")));
-        assertTrue(log.get(0).contains("removing the stale postmaster.pid of PostgreSQL pid " + zombie), log.toString());
+            assertFalse(Files.exists(tmp.resolve("postmaster.pid")));
+            assertTrue(log.get(0).contains("removing the stale postmaster.pid of PostgreSQL pid " + zombie.pid), log.toString());
+        }
     }
 
     @Test
@@ -146,22 +150,6 @@ class LeftoverPostmasterTest {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         started.add(p);
         return p;
-    }
-
-    /** A child of a shell that then becomes sleep, which never reaps it: a zombie for 60 s. */
-    private long zombie() throws Exception {
-        Process parent = start("/bin/sh", "-c", "true & echo $!; exec sleep 60");
-        long pid;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.US_ASCII))) {
-            pid = Long.parseLong(out.readLine().strip());
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (ProcState.isRunning(pid) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertTrue(ProcessHandle.of(pid).isPresent(), "the zombie still has its pid");
-        assertFalse(ProcState.isRunning(pid), "a zombie is not running");
-        return pid;
     }
 
     private static void awaitArgv(long pid, Path dataDir) throws InterruptedException {
