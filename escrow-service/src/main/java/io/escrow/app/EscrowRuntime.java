@@ -107,7 +107,7 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     @Named("authorities")
-    TrustAnchors authorities(EscrowSettings settings) {
+    TrustAnchors authorities(EscrowSettings settings, MeterRegistry meters) {
         TrustAnchors configured = NamedAnchorsConfig.load("escrow.authorities",
                 ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config);
         if (configured.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
@@ -119,7 +119,33 @@ public class EscrowRuntime {
         if (configured.isEmpty()) {
             LOG.warn("no authority is configured (escrow.authorities.<name>.trust-anchor): no warrant can be approved");
         }
+        watchRevocation("authority", "escrow.authorities", configured, meters);
         return configured;
+    }
+
+    /**
+     * Says, per name, whether its signers' certificates are checked against CRLs, and exports
+     * when each CRL file goes stale (escrow_crl_stale_at_seconds, a Unix time; NaN when the file
+     * cannot be read), so that an alert fires before approvals start failing closed.
+     */
+    private static void watchRevocation(String kind, String prefix, TrustAnchors anchors, MeterRegistry meters) {
+        for (String name : anchors.names()) {
+            anchors.revocation(name).ifPresentOrElse(crls -> {
+                LOG.infof("%s %s: signer certificates are checked against the CRLs in %s", kind, name, crls.file());
+                io.micrometer.core.instrument.Gauge.builder("escrow.crl.stale.at", crls, EscrowRuntime::staleAtSeconds)
+                        .description("when the first CRL in this file passes its nextUpdate (Unix time)")
+                        .baseUnit("seconds").tag("kind", kind).tag("name", name).register(meters);
+            }, () -> LOG.warnf("%s %s: no CRL configured (%s.%s.crl), so a revoked signer certificate is still accepted",
+                    kind, name, prefix, name));
+        }
+    }
+
+    private static double staleAtSeconds(io.escrow.cms.RevocationLists crls) {
+        try {
+            return crls.staleAt().map(t -> (double) t.getEpochSecond()).orElse(Double.POSITIVE_INFINITY);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     @Produces
@@ -180,9 +206,11 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     @jakarta.enterprise.inject.Typed(ActivationRegistry.class)
-    ActivationRegistry activations(EscrowSettings settings, WarrantService warrants, KeyRegistry keys, Database db) {
+    ActivationRegistry activations(EscrowSettings settings, WarrantService warrants, KeyRegistry keys, Database db,
+                                   MeterRegistry meters) {
         TrustAnchors anchors = NamedAnchorsConfig.load("escrow.custodians", ConfigProvider.getConfig().getPropertyNames(),
                 EscrowRuntime::config);
+        watchRevocation("custodian", "escrow.custodians", anchors, meters);
         if (anchors.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
             // Development: demo custodian CAs and signers next to the demo authorities, so that the
             // demo can show the consent step when consent is required.

@@ -11,6 +11,7 @@ import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
+import java.security.cert.PKIXCertPathBuilderResult;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
@@ -23,6 +24,7 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.cms.Attribute;
@@ -51,7 +53,9 @@ import org.bouncycastle.operator.OperatorCreationException;
  * an approval, the filing time: nobody can sign bytes that did not exist yet) and now, with
  * {@link #CLOCK_SKEW} of tolerance; without the attribute, the verification time is used. A
  * certificate that expired before the warrant was filed can therefore never pass by backdating.
- * Revocation of signer certificates (CRL/OCSP) is not checked.
+ *
+ * <p>Where the authority has CRLs configured ({@link TrustAnchors#revocation}), every certificate
+ * of the validated path is checked against them at {@code now}. OCSP is not used.
  */
 public final class CmsSignatureVerifier {
     public static final String FIELD = "cms_signature";
@@ -132,7 +136,9 @@ public final class CmsSignatureVerifier {
             included.add(certificate((X509CertificateHolder) o));
         }
         for (Map.Entry<String, List<X509Certificate>> a : anchors.byName().entrySet()) {
-            if (chains(leaf, included, a.getValue(), signingTime)) {
+            Optional<ValidatedPath> path = chain(leaf, included, a.getValue(), signingTime);
+            if (path.isPresent()) {
+                anchors.revocation(a.getKey()).ifPresent(crls -> crls.check(path.get().certificates(), path.get().anchor(), now));
                 return new VerifiedSignature(a.getKey(), subject, signingTime, sha256(leaf));
             }
         }
@@ -140,11 +146,15 @@ public final class CmsSignatureVerifier {
                 + "') does not chain to any configured trust anchor " + anchors.names());
     }
 
-    private static boolean chains(X509Certificate leaf, List<X509Certificate> included, List<X509Certificate> anchors,
-                                  Instant at) {
+    /** A certification path from the signer up to, not including, its trust anchor. */
+    private record ValidatedPath(List<X509Certificate> certificates, X509Certificate anchor) {
+    }
+
+    private static Optional<ValidatedPath> chain(X509Certificate leaf, List<X509Certificate> included, List<X509Certificate> anchors,
+                                                 Instant at) {
         for (X509Certificate a : anchors) {
             if (Arrays.equals(encoded(a), encoded(leaf))) {
-                return true; // the anchor itself signed (validity was checked above)
+                return Optional.of(new ValidatedPath(List.of(), a)); // the anchor itself signed (validity was checked above)
             }
         }
         try {
@@ -156,10 +166,12 @@ public final class CmsSignatureVerifier {
             params.setRevocationEnabled(false);
             params.setDate(Date.from(at));
             params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(included)));
-            CertPathBuilder.getInstance("PKIX").build(params);
-            return true;
+            PKIXCertPathBuilderResult built = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(params);
+            List<X509Certificate> path = new ArrayList<>();
+            built.getCertPath().getCertificates().forEach(c -> path.add((X509Certificate) c));
+            return Optional.of(new ValidatedPath(List.copyOf(path), built.getTrustAnchor().getTrustedCert()));
         } catch (GeneralSecurityException e) {
-            return false;
+            return Optional.empty();
         }
     }
 

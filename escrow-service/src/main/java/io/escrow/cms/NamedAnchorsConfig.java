@@ -13,19 +13,39 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads {@code <prefix>.<name>.trust-anchor=<PEM path>} settings (contract §3), for authorities
- * ({@code escrow.authorities}) and custodians ({@code escrow.custodians}). Names come from the
- * configured property names, including environment variables such as
- * {@code ESCROW_AUTHORITIES_COURT_TRUST_ANCHOR} (name {@code court}).
+ * Reads {@code <prefix>.<name>.trust-anchor=<PEM path>} settings (contract §3), and the optional
+ * {@code <prefix>.<name>.crl=<PEM or DER path>}, for authorities ({@code escrow.authorities}) and
+ * custodians ({@code escrow.custodians}). Names come from the configured property names,
+ * including environment variables such as {@code ESCROW_AUTHORITIES_COURT_TRUST_ANCHOR} and
+ * {@code ESCROW_AUTHORITIES_COURT_CRL} (name {@code court}).
  */
 public final class NamedAnchorsConfig {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,31}");
 
     private NamedAnchorsConfig() {}
 
-    public static TrustAnchors load(String prefix, Iterable<String> propertyNames, Function<String, Optional<String>> get) {
-        Pattern dotted = Pattern.compile(Pattern.quote(prefix) + "\\.([^.]+)\\.trust-anchor");
-        Pattern env = Pattern.compile(Pattern.quote(prefix.toUpperCase(Locale.ROOT).replace('.', '_')) + "_(.+)_TRUST_ANCHOR");
+    public static TrustAnchors load(String prefix, Iterable<String> configNames, Function<String, Optional<String>> get) {
+        // Copied first: SmallRye's property-name iterable cannot be iterated twice.
+        List<String> propertyNames = new java.util.ArrayList<>();
+        configNames.forEach(propertyNames::add);
+        Map<String, List<X509Certificate>> anchors = new TreeMap<>();
+        settings(prefix, "trust-anchor", propertyNames).forEach((name, key) ->
+                anchors.put(name, TrustAnchors.readCertificates(key, path(key, get))));
+        Map<String, RevocationLists> crls = new TreeMap<>();
+        settings(prefix, "crl", propertyNames).forEach((name, key) -> {
+            if (!anchors.containsKey(name)) {
+                throw new ConfigurationException(key + " is set, but " + prefix + "." + name + ".trust-anchor is not");
+            }
+            crls.put(name, RevocationLists.fromFile(key, path(key, get)));
+        });
+        return new TrustAnchors(anchors, crls);
+    }
+
+    /** The property key of each name's {@code <prefix>.<name>.<setting>}, dotted or as an environment variable. */
+    private static Map<String, String> settings(String prefix, String setting, Iterable<String> propertyNames) {
+        Pattern dotted = Pattern.compile(Pattern.quote(prefix) + "\\.([^.]+)\\." + Pattern.quote(setting));
+        Pattern env = Pattern.compile(Pattern.quote(prefix.toUpperCase(Locale.ROOT).replace('.', '_')) + "_(.+)_"
+                + Pattern.quote(setting.toUpperCase(Locale.ROOT).replace('-', '_')));
         Map<String, String> keyByName = new TreeMap<>();
         for (String p : propertyNames) {
             Matcher d = dotted.matcher(p);
@@ -36,15 +56,16 @@ public final class NamedAnchorsConfig {
                 keyByName.putIfAbsent(e.group(1).toLowerCase(Locale.ROOT), p);
             }
         }
-        Map<String, List<X509Certificate>> anchors = new TreeMap<>();
         keyByName.forEach((name, key) -> {
             if (!NAME.matcher(name).matches()) {
                 throw new ConfigurationException(key + ": '" + name + "' must be 1-32 characters of [a-z0-9._-]");
             }
-            String path = get.apply(key).map(String::strip).filter(v -> !v.isEmpty())
-                    .orElseThrow(() -> new ConfigurationException(key + " is empty"));
-            anchors.put(name, TrustAnchors.readCertificates(key, Path.of(path)));
         });
-        return new TrustAnchors(anchors);
+        return keyByName;
+    }
+
+    private static Path path(String key, Function<String, Optional<String>> get) {
+        return Path.of(get.apply(key).map(String::strip).filter(v -> !v.isEmpty())
+                .orElseThrow(() -> new ConfigurationException(key + " is empty")));
     }
 }

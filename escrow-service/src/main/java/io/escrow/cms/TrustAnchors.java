@@ -17,15 +17,26 @@ import java.util.TreeMap;
 
 /**
  * Named trust anchors: each authority (or custodian) name maps to the CA certificates its signers
- * must chain to. No two names may share an anchor key, or one signature could count for two
- * authorities.
+ * must chain to, and optionally the CRLs its signers' certificates are checked against. No two
+ * names may share an anchor key, or one signature could count for two authorities.
  */
 public final class TrustAnchors {
     private final SortedMap<String, List<X509Certificate>> byName;
+    private final Map<String, RevocationLists> revocation;
 
     public TrustAnchors(Map<String, List<X509Certificate>> byName) {
+        this(byName, Map.of());
+    }
+
+    public TrustAnchors(Map<String, List<X509Certificate>> byName, Map<String, RevocationLists> revocation) {
         this.byName = new TreeMap<>();
         byName.forEach((k, v) -> this.byName.put(k, List.copyOf(v)));
+        revocation.keySet().forEach(name -> {
+            if (!this.byName.containsKey(name)) {
+                throw new ConfigurationException("'" + name + "' has CRLs configured but no trust anchor");
+            }
+        });
+        this.revocation = Map.copyOf(revocation);
         Map<String, String> owner = new TreeMap<>();
         this.byName.forEach((name, certs) -> {
             for (X509Certificate c : certs) {
@@ -66,6 +77,20 @@ public final class TrustAnchors {
         return byName;
     }
 
+    /** These anchors restricted to {@code name}, with its CRLs: for a signature that only that name may make. */
+    public TrustAnchors only(String name) {
+        List<X509Certificate> certs = byName.get(name);
+        if (certs == null) {
+            throw new IllegalArgumentException("no trust anchor named " + name);
+        }
+        return new TrustAnchors(Map.of(name, certs), revocation.containsKey(name) ? Map.of(name, revocation.get(name)) : Map.of());
+    }
+
+    /** The CRLs of {@code name}'s signers, when configured; without them revocation is not checked. */
+    public java.util.Optional<RevocationLists> revocation(String name) {
+        return java.util.Optional.ofNullable(revocation.get(name));
+    }
+
     public java.util.Set<String> names() {
         return byName.keySet();
     }
@@ -76,6 +101,6 @@ public final class TrustAnchors {
 
     @Override
     public String toString() {
-        return "TrustAnchors" + byName.keySet();
+        return "TrustAnchors" + byName.keySet() + (revocation.isEmpty() ? "" : ", CRLs for " + new TreeMap<>(revocation).keySet());
     }
 }

@@ -169,8 +169,7 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         if (!development && !caller.equals(r.custodianId())) {
             throw new AccessDeniedException("caller " + caller + " may not activate the share of " + r.custodianId());
         }
-        List<java.security.cert.X509Certificate> anchor = anchors.byName().get(r.custodianId());
-        if (anchor == null) {
+        if (!anchors.names().contains(r.custodianId())) {
             throw new InvalidArgumentException("custodian_id", "'" + r.custodianId() + "' has no trust anchor configured "
                     + "(escrow.custodians." + r.custodianId() + ".trust-anchor)");
         }
@@ -193,7 +192,7 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         }
         Instant now = clock.instant();
         VerifiedSignature sig = CmsSignatureVerifier.verify(r.cms(), w.signedBytes(),
-                new TrustAnchors(Map.of(r.custodianId(), anchor)), w.filedAt(), now);
+                anchors.only(r.custodianId()), w.filedAt(), now);
         byte[] cmsHash = sha256(r.cms());
         if (alreadyUsed(cmsHash)) {
             throw new ActivationRejectedException(EscrowException.Category.FAILED_PRECONDITION,

@@ -26,6 +26,7 @@ import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
 import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import io.escrow.testing.TestCrls;
 import org.junit.jupiter.api.Test;
 
 /** The verifier's rules on in-memory PKIs; the gRPC tests cover the same errors end to end. */
@@ -123,5 +124,55 @@ class CmsSignatureVerifierTest {
         ConfigurationException e = assertThrows(ConfigurationException.class,
                 () -> new TrustAnchors(Map.of("court", List.of(CA.certificate()), "ministry", List.of(CA.certificate()))));
         assertTrue(e.getMessage().contains("same trust anchor"), e.getMessage());
+    }
+
+    /**
+     * With the court's CRLs configured, an approval by a revoked judge is refused even when it
+     * claims a signing time before the revocation: a stolen key could claim any time.
+     */
+    @Test
+    void verify_byASignerTheCourtsCrlRevoked_isRejected_whateverItsClaimedSigningTime(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Instant signed = NOW.minus(Duration.ofMinutes(30));
+        java.nio.file.Path clean = TestCrls.write(dir.resolve("clean.crl"),
+                TestCrls.issue(CA, NOW.minus(Duration.ofHours(1)), NOW.plus(Duration.ofDays(1)), Map.of()));
+        java.nio.file.Path revoking = TestCrls.write(dir.resolve("revoking.crl"),
+                TestCrls.issue(CA, NOW.minus(Duration.ofMinutes(5)), NOW.plus(Duration.ofDays(1)),
+                        Map.of(SIGNER.certificate(), NOW.minus(Duration.ofMinutes(10)))));
+        byte[] cms = sign(SIGNER, signed, List.of(SIGNER.certificate()));
+        TrustAnchors withClean = new TrustAnchors(Map.of("court", List.of(CA.certificate())),
+                Map.of("court", RevocationLists.fromFile("court crl", clean)));
+        assertEquals("court", CmsSignatureVerifier.verify(cms, CONTENT, withClean, NOW.minus(Duration.ofHours(1)), NOW).name());
+
+        TrustAnchors withRevoking = new TrustAnchors(Map.of("court", List.of(CA.certificate())),
+                Map.of("court", RevocationLists.fromFile("court crl", revoking)));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> CmsSignatureVerifier.verify(cms, CONTENT, withRevoking, NOW.minus(Duration.ofHours(1)), NOW));
+        assertTrue(e.getMessage().startsWith("cms_signature: certificate 'CN=Judge' was revoked by 'CN=Court CA'"), e.getMessage());
+    }
+
+    @Test
+    void trustAnchors_withCrlsForAnUnknownName_isAConfigurationError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        RevocationLists crls = RevocationLists.fromFile("crl", TestCrls.write(dir.resolve("c.crl"),
+                TestCrls.issue(CA, NOW.minus(Duration.ofHours(1)), NOW.plus(Duration.ofDays(1)), Map.of())));
+        assertThrows(ConfigurationException.class,
+                () -> new TrustAnchors(Map.of("court", List.of(CA.certificate())), Map.of("ministry", crls)));
+    }
+
+    @Test
+    void trustAnchors_only_keepsThatNamesCrls(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Issued ministryCa = CertificateIssuer.selfSignedCa("CN=Ministry CA", NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1)));
+        RevocationLists revoking = RevocationLists.fromFile("court crl", TestCrls.write(dir.resolve("c.crl"),
+                TestCrls.issue(CA, NOW.minus(Duration.ofMinutes(5)), NOW.plus(Duration.ofDays(1)), Map.of(SIGNER.certificate(), NOW))));
+        TrustAnchors both = new TrustAnchors(Map.of("court", List.of(CA.certificate()), "ministry", List.of(ministryCa.certificate())),
+                Map.of("court", revoking));
+        TrustAnchors court = both.only("court");
+        assertEquals(java.util.Set.of("court"), court.names());
+        assertEquals(revoking, court.revocation("court").orElseThrow());
+        assertTrue(both.only("ministry").revocation("ministry").isEmpty());
+        byte[] cms = sign(SIGNER, null, List.of(SIGNER.certificate()));
+        assertThrows(InvalidArgumentException.class, () -> CmsSignatureVerifier.verify(cms, CONTENT, court, NOW.minus(Duration.ofHours(1)), NOW));
+        assertThrows(IllegalArgumentException.class, () -> both.only("police"));
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import io.escrow.testing.TestCrls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,5 +52,44 @@ class NamedAnchorsConfigTest {
         assertThrows(ConfigurationException.class, () -> NamedAnchorsConfig.load("escrow.authorities", badName.keySet(),
                 k -> Optional.ofNullable(badName.get(k))));
         assertEquals(List.of(), List.copyOf(NamedAnchorsConfig.load("escrow.authorities", Set.of(), k -> Optional.empty()).names()));
+    }
+
+    @Test
+    void load_readsCrlSettings_dottedAndAsEnvironmentVariables() throws Exception {
+        var court = CertificateIssuer.selfSignedCa("CN=court", Instant.now(), Instant.now().plus(Duration.ofDays(1)));
+        var ministry = CertificateIssuer.selfSignedCa("CN=ministry", Instant.now(), Instant.now().plus(Duration.ofDays(1)));
+        Map<String, String> props = Map.of(
+                "escrow.authorities.court.trust-anchor", Files.writeString(dir.resolve("court.pem"), PemFiles.pem(court.certificate())).toString(),
+                "escrow.authorities.court.crl", TestCrls.write(dir.resolve("court.crl"), TestCrls.issue(court,
+                        Instant.now(), Instant.now().plus(Duration.ofDays(1)), Map.of())).toString(),
+                "ESCROW_AUTHORITIES_MINISTRY_TRUST_ANCHOR", Files.writeString(dir.resolve("ministry.pem"),
+                        PemFiles.pem(ministry.certificate())).toString(),
+                "ESCROW_AUTHORITIES_MINISTRY_CRL", TestCrls.write(dir.resolve("ministry.crl"), TestCrls.issue(ministry,
+                        Instant.now(), Instant.now().plus(Duration.ofDays(1)), Map.of())).toString(),
+                "escrow.authorities.police.trust-anchor", ca("police").toString());
+        TrustAnchors a = NamedAnchorsConfig.load("escrow.authorities", props.keySet(), k -> Optional.ofNullable(props.get(k)));
+        assertEquals(dir.resolve("court.crl"), a.revocation("court").orElseThrow().file());
+        assertEquals(dir.resolve("ministry.crl"), a.revocation("ministry").orElseThrow().file());
+        assertTrue(a.revocation("police").isEmpty());
+    }
+
+    @Test
+    void load_withACrlButNoTrustAnchor_orABadCrlFile_failsNamingTheKey() throws Exception {
+        Map<String, String> orphan = Map.of("escrow.authorities.court.trust-anchor", ca("court").toString(),
+                "escrow.authorities.ministry.crl", dir.resolve("ministry.crl").toString());
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> NamedAnchorsConfig.load("escrow.authorities",
+                orphan.keySet(), k -> Optional.ofNullable(orphan.get(k))));
+        assertTrue(e.getMessage().contains("escrow.authorities.ministry.crl is set, but escrow.authorities.ministry.trust-anchor is not"),
+                e.getMessage());
+        Map<String, String> bad = Map.of("escrow.authorities.court.trust-anchor", ca("court").toString(),
+                "escrow.authorities.court.crl", Files.writeString(dir.resolve("junk.crl"), "junk").toString());
+        e = assertThrows(ConfigurationException.class, () -> NamedAnchorsConfig.load("escrow.authorities",
+                bad.keySet(), k -> Optional.ofNullable(bad.get(k))));
+        assertTrue(e.getMessage().contains("escrow.authorities.court.crl: "), e.getMessage());
+        Map<String, String> empty = Map.of("escrow.authorities.court.trust-anchor", ca("court").toString(),
+                "escrow.authorities.court.crl", " ");
+        e = assertThrows(ConfigurationException.class, () -> NamedAnchorsConfig.load("escrow.authorities",
+                empty.keySet(), k -> Optional.ofNullable(empty.get(k))));
+        assertTrue(e.getMessage().contains("escrow.authorities.court.crl is empty"), e.getMessage());
     }
 }

@@ -33,9 +33,32 @@ public final class TestAuthorities implements QuarkusTestResourceLifecycleManage
                 create(name);
             }
         }
+        publishCrl("ministry", Instant.now().plus(Duration.ofDays(7)));
         return Map.of(
                 "escrow.authorities.court.trust-anchor", DIR.resolve("court/ca.pem").toString(),
-                "escrow.authorities.ministry.trust-anchor", DIR.resolve("ministry/ca.pem").toString());
+                "escrow.authorities.ministry.trust-anchor", DIR.resolve("ministry/ca.pem").toString(),
+                "escrow.authorities.ministry.crl", crlFile("ministry").toString());
+    }
+
+    /** The CRL file of {@code name} (configured for the ministry only, so the court runs without CRLs). */
+    public static Path crlFile(String name) {
+        return DIR.resolve(name).resolve("crl.pem");
+    }
+
+    /** Publishes a fresh CRL of {@code name}'s CA, current until {@code nextUpdate}, listing {@code revoked}. */
+    public static void publishCrl(String name, Instant nextUpdate, X509Certificate... revoked) {
+        Map<X509Certificate, Instant> entries = new java.util.HashMap<>();
+        for (X509Certificate c : revoked) {
+            entries.put(c, Instant.now().minusSeconds(60));
+        }
+        try {
+            // Written beside and moved into place, as an operator's CRL refresh would be.
+            Path tmp = TestCrls.write(DIR.resolve(name).resolve("crl.pem.new"),
+                    TestCrls.issue(ca(name), Instant.now().minus(Duration.ofMinutes(1)), nextUpdate, entries));
+            Files.move(tmp, crlFile(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -286,6 +286,55 @@ class WarrantGrpcTest {
         return warrants.revokeWarrant(RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId()).setCmsSignature(cms).build());
     }
 
+    @Test
+    void approve_byASignerTheMinistrysCrlRevoked_isRejected_andAudited_untilACrlNoLongerListsIt() {
+        Warrant w = file(validSpec());
+        Issued revoked = TestAuthorities.issueSigner("ministry", "revoked minister", Instant.now().minus(Duration.ofHours(1)),
+                Instant.now().plus(Duration.ofDays(1)));
+        ByteString cms = sign(w.getSignedBytes().toByteArray(), revoked);
+        TestAuthorities.publishCrl("ministry", Instant.now().plus(Duration.ofDays(7)), revoked.certificate());
+        try {
+            StatusRuntimeException e = fails(Status.Code.INVALID_ARGUMENT, () -> approve(w, cms));
+            assertTrue(e.getStatus().getDescription().startsWith("cms_signature: certificate 'CN=revoked minister' was revoked by"),
+                    e.getStatus().toString());
+            assertRejectionAudited(w, "approval_rejected");
+        } finally {
+            TestAuthorities.publishCrl("ministry", Instant.now().plus(Duration.ofDays(7)));
+        }
+        // The CRL file is read again when it changes: no restart is needed either way.
+        assertEquals(1, approve(w, cms).getApprovalsCount());
+    }
+
+    @Test
+    void approve_whileTheMinistrysCrlIsOutOfDate_failsClosed_withFailedPrecondition() {
+        Warrant w = file(validSpec());
+        TestAuthorities.publishCrl("ministry", Instant.now().minus(Duration.ofMinutes(10)));
+        try {
+            StatusRuntimeException e = fails(Status.Code.FAILED_PRECONDITION, () -> approve(w, sign(w.getSignedBytes(), "ministry")));
+            assertTrue(e.getStatus().getDescription().contains("is not current"), e.getStatus().toString());
+            assertRejectionAudited(w, "approval_rejected");
+        } finally {
+            TestAuthorities.publishCrl("ministry", Instant.now().plus(Duration.ofDays(7)));
+        }
+        assertEquals(1, approve(w, sign(w.getSignedBytes(), "ministry")).getApprovalsCount());
+    }
+
+    @io.quarkus.test.common.http.TestHTTPResource("/q/metrics")
+    java.net.URI metrics;
+
+    @Test
+    void metrics_sayWhenTheMinistrysCrlGoesStale_andNothingForTheCourtWithoutOne() throws Exception {
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(metrics).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "(?m)^escrow_crl_stale_at_seconds\\{kind=\"authority\",name=\"ministry\"\\} (\\S+)$").matcher(body);
+        assertTrue(m.find(), body);
+        double staleAt = Double.parseDouble(m.group(1));
+        long now = Instant.now().getEpochSecond();
+        assertTrue(staleAt > now && staleAt <= now + Duration.ofDays(7).toSeconds(), m.group());
+        assertFalse(body.contains("escrow_crl_stale_at_seconds{kind=\"authority\",name=\"court\"}"), body);
+    }
+
     private static ByteString sign(ByteString content, String authority) {
         return Warrants.sign(content.toByteArray(), TestAuthorities.signer(authority));
     }

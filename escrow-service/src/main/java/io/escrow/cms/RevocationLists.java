@@ -1,0 +1,191 @@
+package io.escrow.cms;
+
+import io.escrow.config.ConfigurationException;
+import io.escrow.error.InvalidArgumentException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
+import java.security.cert.CRLReason;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509CRLEntry;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The certificate revocation lists (RFC 5280 CRLs) one authority publishes, read from a PEM or DER
+ * file that may hold one CRL per CA of its hierarchy. The file is read again whenever it changes,
+ * so publishing a fresh CRL needs no restart.
+ *
+ * <p>A checked certificate fails closed: it needs a CRL from its issuer, signed by the issuer's
+ * key, current at the check ({@code thisUpdate ≤ now ≤ nextUpdate}, with {@link #CLOCK_SKEW}),
+ * and must not be listed. A listed certificate is refused whatever its revocation date: an
+ * approval is judged when it is submitted, and the signing time in it is only the signer's claim,
+ * which a stolen key could backdate to before the revocation.
+ */
+public final class RevocationLists {
+    public static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+
+    private final String what;
+    private final Path file;
+    private volatile Loaded loaded;
+
+    /** The CRLs with what identifies the file version they came from. */
+    private record Loaded(Object fileKey, Instant modified, long size, List<X509CRL> crls) {
+        boolean sameVersion(BasicFileAttributes attrs) {
+            return java.util.Objects.equals(fileKey, attrs.fileKey()) && modified.equals(attrs.lastModifiedTime().toInstant())
+                    && size == attrs.size();
+        }
+    }
+
+    private RevocationLists(String what, Path file, Loaded loaded) {
+        this.what = what;
+        this.file = file;
+        this.loaded = loaded;
+    }
+
+    /** Reads {@code file} now, so that a bad setting stops the service at startup; {@code what} names the setting. */
+    public static RevocationLists fromFile(String what, Path file) {
+        return new RevocationLists(what, file, load(what, file));
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Checks every certificate of a validated path, leaf first and without its trust anchor,
+     * against the CRL of its issuer: the next certificate of the path, or {@code anchor} for the
+     * last one.
+     */
+    public void check(List<X509Certificate> path, X509Certificate anchor, Instant now) {
+        List<X509CRL> crls = current();
+        for (int i = 0; i < path.size(); i++) {
+            X509Certificate issuer = i + 1 < path.size() ? path.get(i + 1) : anchor;
+            check(path.get(i), issuer, crls, now);
+        }
+    }
+
+    private void check(X509Certificate cert, X509Certificate issuer, List<X509CRL> crls, Instant now) {
+        String subject = cert.getSubjectX500Principal().getName();
+        String issuerName = issuer.getSubjectX500Principal().getName();
+        List<X509CRL> fromIssuer = crls.stream()
+                .filter(crl -> crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal()) && signedBy(crl, issuer))
+                .toList();
+        if (fromIssuer.isEmpty()) {
+            throw new RevocationUnknownException("the revocation of certificate '" + subject + "' cannot be checked: " + file
+                    + " (" + what + ") holds no CRL signed by its issuer '" + issuerName + "'");
+        }
+        Optional<X509CRL> current = fromIssuer.stream()
+                .filter(crl -> !crl.getThisUpdate().toInstant().isAfter(now.plus(CLOCK_SKEW)))
+                .filter(crl -> crl.getNextUpdate() == null || !crl.getNextUpdate().toInstant().plus(CLOCK_SKEW).isBefore(now))
+                .max(Comparator.comparing(X509CRL::getThisUpdate));
+        if (current.isEmpty()) {
+            X509CRL newest = fromIssuer.stream().max(Comparator.comparing(X509CRL::getThisUpdate)).orElseThrow();
+            throw new RevocationUnknownException("the revocation of certificate '" + subject + "' cannot be checked: the CRL of '"
+                    + issuerName + "' in " + file + " (" + what + ") is not current (this update "
+                    + newest.getThisUpdate().toInstant() + ", next update " + Optional.ofNullable(newest.getNextUpdate())
+                    .map(d -> d.toInstant().toString()).orElse("none") + "); publish a fresh CRL there");
+        }
+        X509CRLEntry entry = current.get().getRevokedCertificate(cert);
+        if (entry != null) {
+            CRLReason reason = entry.getRevocationReason();
+            throw new InvalidArgumentException(CmsSignatureVerifier.FIELD, "certificate '" + subject + "' was revoked by '" + issuerName
+                    + "' on " + entry.getRevocationDate().toInstant() + (reason == null ? "" : " (" + reason + ")"));
+        }
+    }
+
+    /**
+     * When the first issuer's newest CRL in the file passes its nextUpdate, after which signatures
+     * under that issuer fail closed until a fresh CRL is published; empty when no CRL has a
+     * nextUpdate. For a metric to alert on. Throws {@link RevocationUnknownException} when the
+     * file cannot be read.
+     */
+    public Optional<Instant> staleAt() {
+        Map<javax.security.auth.x500.X500Principal, X509CRL> newestByIssuer = new HashMap<>();
+        for (X509CRL crl : current()) {
+            newestByIssuer.merge(crl.getIssuerX500Principal(), crl,
+                    (a, b) -> a.getThisUpdate().after(b.getThisUpdate()) ? a : b);
+        }
+        return newestByIssuer.values().stream()
+                .map(X509CRL::getNextUpdate)
+                .filter(java.util.Objects::nonNull)
+                .map(java.util.Date::toInstant)
+                .min(Comparator.naturalOrder());
+    }
+
+    private static boolean signedBy(X509CRL crl, X509Certificate issuer) {
+        try {
+            crl.verify(issuer.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The CRLs as the file holds them now, read again when its inode, size or modification time changed. */
+    private List<X509CRL> current() {
+        Loaded l = loaded;
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            if (l.sameVersion(attrs)) {
+                return l.crls();
+            }
+            l = load(what, file);
+            loaded = l;
+            return l.crls();
+        } catch (IOException | ConfigurationException e) {
+            // Failing closed: a CRL that cannot be read now checks nothing.
+            throw new RevocationUnknownException("the revocation of signer certificates cannot be checked: " + e.getMessage());
+        }
+    }
+
+    private static Loaded load(String what, Path file) {
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            List<X509CRL> crls = new ArrayList<>();
+            try (InputStream in = Files.newInputStream(file)) {
+                for (var crl : CertificateFactory.getInstance("X.509").generateCRLs(in)) {
+                    crls.add(supported(what, file, (X509CRL) crl));
+                }
+            }
+            if (crls.isEmpty()) {
+                throw new ConfigurationException(what + ": " + file + " holds no CRL");
+            }
+            return new Loaded(attrs.fileKey(), attrs.lastModifiedTime().toInstant(), attrs.size(), List.copyOf(crls));
+        } catch (IOException e) {
+            throw new ConfigurationException(what + ": cannot read " + file + ": " + e.getMessage());
+        } catch (GeneralSecurityException e) {
+            throw new ConfigurationException(what + ": " + file + " is not a PEM or DER CRL: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Only complete CRLs are understood: a critical extension (a delta CRL indicator, an issuing
+     * distribution point that scopes the list) could mean that a missing entry proves nothing.
+     */
+    private static X509CRL supported(String what, Path file, X509CRL crl) {
+        Set<String> critical = crl.getCriticalExtensionOIDs();
+        if (critical != null && !critical.isEmpty()) {
+            throw new ConfigurationException(what + ": the CRL of '" + crl.getIssuerX500Principal().getName() + "' in " + file
+                    + " has critical extensions " + critical + "; only complete CRLs without them are supported");
+        }
+        return crl;
+    }
+
+    @Override
+    public String toString() {
+        return "RevocationLists[" + what + ", " + file + "]";
+    }
+}
