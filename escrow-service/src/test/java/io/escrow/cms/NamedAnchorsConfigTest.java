@@ -92,4 +92,18 @@ class NamedAnchorsConfigTest {
                 empty.keySet(), k -> Optional.ofNullable(empty.get(k))));
         assertTrue(e.getMessage().contains("escrow.authorities.court.crl is empty"), e.getMessage());
     }
+
+    /** SmallRye's getPropertyNames() fails on a second iteration; anchors and CRLs are read from one pass. */
+    @Test
+    void load_iteratesThePropertyNamesOnce() throws Exception {
+        Map<String, String> props = Map.of("escrow.authorities.court.trust-anchor", ca("court").toString());
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        Iterable<String> once = () -> {
+            if (passes.incrementAndGet() > 1) {
+                throw new java.util.NoSuchElementException("iterated twice");
+            }
+            return props.keySet().iterator();
+        };
+        assertEquals(Set.of("court"), NamedAnchorsConfig.load("escrow.authorities", once, k -> Optional.ofNullable(props.get(k))).names());
+    }
 }
