@@ -7,7 +7,10 @@ import io.escrow.hpke.HpkeSuite;
 import io.escrow.proto.v1.RecoverRequest;
 import io.escrow.proto.v1.RecoveredKey;
 import io.escrow.proto.v1.RecoveryServiceGrpc;
+import io.escrow.transport.RecoveryTrailers;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +20,10 @@ import java.security.SecureRandom;
 import java.security.interfaces.ECPrivateKey;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.bouncycastle.util.encoders.Hex;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,7 +33,7 @@ import picocli.CommandLine.Option;
 /** escrowctl recover: what the recipient agency runs. */
 @Command(name = "recover", mixinStandardHelpOptions = true, description = "Recipient tools: make a recipient key, recover and open keys.",
         subcommands = {RecoverCommand.Keygen.class, RecoverCommand.Open.class, CommandLine.HelpCommand.class})
-final class RecoverCommand implements Runnable {
+public final class RecoverCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -99,11 +105,17 @@ final class RecoverCommand implements Runnable {
         }
     }
 
-    /** Streams and opens; returns {opened, failed}. */
-    static int[] openAll(ManagedChannel channel, String warrantId, Hpke.KeyPair recipient, boolean onlyNew, PrintStream out) {
+    /**
+     * Streams and opens, one line per record; returns {opened, failed}. Failed counts the keys
+     * this recipient key does not open and the records the service could not open, which it
+     * names in the stream's trailers (and audits as release_failed).
+     */
+    public static int[] openAll(io.grpc.Channel channel, String warrantId, Hpke.KeyPair recipient, boolean onlyNew, PrintStream out) {
         Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
         byte[] info = ContractLabels.recoveryInfo(warrantId);
+        AtomicReference<Metadata> trailers = new AtomicReference<>();
         Iterator<RecoveredKey> it = RecoveryServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(new AtomicReference<>(), trailers))
                 .recover(RecoverRequest.newBuilder().setWarrantId(warrantId).setOnlyNew(onlyNew).build());
         int opened = 0;
         int failed = 0;
@@ -120,6 +132,18 @@ final class RecoverCommand implements Runnable {
                         + k.getCoversUntil().getSeconds() + "\t" + Hex.toHexString(key) + "\t(audit index " + k.getAuditIndex() + ")");
                 Arrays.fill(key, (byte) 0);
             }
+        }
+        Metadata t = trailers.get();
+        int failedInService = t == null ? 0 : Integer.parseInt(Optional.ofNullable(t.get(RecoveryTrailers.FAILED)).orElse("0"));
+        if (failedInService > 0) {
+            List<String> named = Optional.ofNullable(t.get(RecoveryTrailers.FAILED_RECORDS)).map(v -> List.of(v.split(","))).orElse(List.of());
+            for (String recordId : named) {
+                out.println(recordId + "\t-\tFAILED: the service could not open it with the custodians' shares (audit: release_failed)");
+            }
+            if (failedInService > named.size()) {
+                out.println("... and " + (failedInService - named.size()) + " more record(s) the service could not open (audit: release_failed)");
+            }
+            failed += failedInService;
         }
         return new int[] {opened, failed};
     }

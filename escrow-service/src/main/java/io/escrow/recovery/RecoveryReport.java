@@ -1,4 +1,23 @@
 package io.escrow.recovery;
 
-/** How a recovery ended: counts of records released for the first time, sent again, and failed. */
-public record RecoveryReport(String warrantId, int released, int resent, int failed, String outcome) {}
+import java.util.List;
+
+/**
+ * How a recovery ended: counts of records released for the first time, sent again, and failed,
+ * with the first {@link #MAX_LISTED} failed records named (all of them are in the audit log as
+ * {@code release_failed}).
+ */
+public record RecoveryReport(String warrantId, int released, int resent, int failed, List<FailedRecord> failedRecords,
+                             String outcome) {
+    public static final int MAX_LISTED = 50;
+
+    /** A record in scope that could not be opened with the custodians' shares, and why. */
+    public record FailedRecord(String recordId, String reason) {}
+
+    public RecoveryReport {
+        failedRecords = List.copyOf(failedRecords);
+        if (failedRecords.size() > Math.min(failed, MAX_LISTED)) {
+            throw new IllegalArgumentException("more failed records listed than failed");
+        }
+    }
+}

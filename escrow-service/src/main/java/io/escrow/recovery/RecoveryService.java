@@ -154,7 +154,7 @@ public final class RecoveryService {
                     PageOutcome p = db.inTransaction("releasing records under warrant " + warrantId,
                             c -> commit(c, caller, warrantId, onlyNew, prepared, failures));
                     p.keys().forEach(sink::send);
-                    tally.add(p, failures.size());
+                    tally.add(p, failures);
                 }, committer);
             }
             await(inFlight);
@@ -173,7 +173,7 @@ public final class RecoveryService {
             throw e;
         }
         end(caller, warrantId, tally, outcome);
-        return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, outcome);
+        return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, tally.failedRecords, outcome);
     }
 
     /** Totals of the committed pages; written by the committer, read after joining it. */
@@ -181,13 +181,19 @@ public final class RecoveryService {
         int released;
         int resent;
         int failed;
+        final List<RecoveryReport.FailedRecord> failedRecords = new ArrayList<>();
         String stopped;
         boolean exhausted;
 
-        void add(PageOutcome p, int failures) {
+        void add(PageOutcome p, List<Failed> failures) {
             released += p.released();
             resent += p.resent();
-            failed += failures;
+            failed += failures.size();
+            for (Failed f : failures) {
+                if (failedRecords.size() < RecoveryReport.MAX_LISTED) {
+                    failedRecords.add(new RecoveryReport.FailedRecord(f.record().recordId().toString(), f.reason()));
+                }
+            }
             stopped = p.stopped();
             exhausted = p.exhausted();
         }

@@ -50,8 +50,10 @@ public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImpl
         try {
             workers.execute(() -> {
                 try {
-                    recovery.get().recover(caller, request.getWarrantId(), request.getOnlyNew(), sink);
-                    response.onCompleted();
+                    var report = recovery.get().recover(caller, request.getWarrantId(), request.getOnlyNew(), sink);
+                    // OK with trailers: StreamObserver has no onCompleted(trailers), and grpc-java
+                    // closes the call with the status and trailers of what onError is given.
+                    response.onError(io.grpc.Status.OK.asRuntimeException(RecoveryTrailers.of(report)));
                 } catch (Throwable t) {
                     if (t instanceof InterruptedException) {
                         Thread.currentThread().interrupt();

@@ -186,6 +186,58 @@ class RecoveryGrpcTest {
         assertEquals(1, audit.find(mark, "recovery_ended", w.getWarrantId()).size());
     }
 
+    /**
+     * A record whose ciphertext does not open under the escrow key (a provider's corrupt deposit)
+     * is audited as release_failed, and the stream's trailers say so: the contract's RecoveredKey
+     * has no place for it.
+     */
+    @Test
+    void recover_withARecordThatDoesNotOpen_auditsIt_andNamesItInTheTrailers() {
+        String alice = "alice-" + UUID.randomUUID();
+        String good = deposit(alice, 100, 200);
+        DepositRequest corrupt = sealed(alice, 110, 210);
+        byte[] flipped = corrupt.getCiphertext().toByteArray();
+        flipped[0] ^= 1;
+        String bad = escrow.deposit(corrupt.toBuilder().setCiphertext(com.google.protobuf.ByteString.copyFrom(flipped)).build()).getRecordId();
+        Warrant w = activeWarrant(Warrants.recipient(), 0, 1000, 10, alice);
+
+        var trailers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
+        var headers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
+        List<RecoveredKey> keys = new ArrayList<>();
+        recovery.withInterceptors(io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
+                .recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build()).forEachRemaining(keys::add);
+
+        assertEquals(List.of(good), keys.stream().map(RecoveredKey::getRecordId).toList());
+        assertEquals("1", trailers.get().get(io.escrow.transport.RecoveryTrailers.RELEASED));
+        assertEquals("0", trailers.get().get(io.escrow.transport.RecoveryTrailers.RESENT));
+        assertEquals("1", trailers.get().get(io.escrow.transport.RecoveryTrailers.FAILED));
+        assertEquals(bad, trailers.get().get(io.escrow.transport.RecoveryTrailers.FAILED_RECORDS));
+        assertEquals("complete", trailers.get().get(io.escrow.transport.RecoveryTrailers.OUTCOME));
+        assertEquals(1, audit.find(mark, "release_failed", bad).size());
+        assertEquals(1, reread(w).getRecordsReleased());
+
+        // escrowctl recover open names it and counts it as failed (its exit status is then 1).
+        var lines = new java.io.ByteArrayOutputStream();
+        int[] counts = io.escrow.cli.RecoverCommand.openAll(channel, w.getWarrantId(), Warrants.recipient(), false,
+                new java.io.PrintStream(lines, true, StandardCharsets.UTF_8));
+        assertEquals(2, counts[1], lines.toString(StandardCharsets.UTF_8));
+        assertTrue(lines.toString(StandardCharsets.UTF_8).contains(bad + "\t-\tFAILED: the service could not open it"),
+                lines.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void recover_trailers_ofACompleteRecovery_sayNothingFailed() {
+        String alice = "alice-" + UUID.randomUUID();
+        deposit(alice, 100, 200);
+        Warrant w = activeWarrant(Warrants.recipient(), 0, 1000, 10, alice);
+        var trailers = new java.util.concurrent.atomic.AtomicReference<io.grpc.Metadata>();
+        recovery.withInterceptors(io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(new java.util.concurrent.atomic.AtomicReference<>(),
+                trailers)).recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build()).forEachRemaining(k -> { });
+        assertEquals("0", trailers.get().get(io.escrow.transport.RecoveryTrailers.FAILED));
+        assertEquals(null, trailers.get().get(io.escrow.transport.RecoveryTrailers.FAILED_RECORDS));
+        assertEquals("1", trailers.get().get(io.escrow.transport.RecoveryTrailers.RELEASED));
+    }
+
     @Test
     void recover_beforePolicyIsMet_failsNamingTheMissingAuthority() {
         Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder()
