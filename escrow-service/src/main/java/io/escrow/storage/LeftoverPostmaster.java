@@ -100,7 +100,12 @@ final class LeftoverPostmaster {
         }
     }
 
-    /** True when {@code pid} is a live (not zombie) PostgreSQL server whose data directory is {@code dataDir}. */
+    /**
+     * True when {@code pid} is a live (not zombie) PostgreSQL server whose data directory is
+     * {@code dataDir}: its {@code -D} argument names that directory, or, when that argument is
+     * relative to where it was started, its working directory is it (a postmaster changes into
+     * its data directory).
+     */
     static boolean isPostmasterOf(long pid, Path dataDir) {
         if (!ProcState.isRunning(pid)) {
             return false;
@@ -110,7 +115,19 @@ final class LeftoverPostmaster {
             return false;
         }
         int d = args.indexOf("-D");
-        return d >= 0 && d + 1 < args.size() && Path.of(args.get(d + 1)).equals(dataDir);
+        if (d < 0 || d + 1 >= args.size()) {
+            return false;
+        }
+        Path named = Path.of(args.get(d + 1));
+        return sameDirectory(named.isAbsolute() ? named : Path.of("/proc", Long.toString(pid), "cwd"), dataDir);
+    }
+
+    private static boolean sameDirectory(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+        }
     }
 
     private static void stop(long pid) {

@@ -31,6 +31,9 @@ class DatabaseTest {
         try (Database db = Database.open(settings(), log::add)) {
             execute(db, "create table kept (v text); insert into kept values ('committed')");
             long postmaster = postmasterPid();
+            // How a restart would recognise this server, were it orphaned.
+            assertTrue(LeftoverPostmaster.isPostmasterOf(postmaster, tmp.resolve("postgres")), ProcState.commandLine(postmaster).toString());
+            assertFalse(LeftoverPostmaster.isPostmasterOf(postmaster, tmp.resolve("other")));
             // What the restart waits on names the live server's segment, with its processes attached.
             var segment = LeftoverPostmaster.PidFile.parse(Files.readAllLines(tmp.resolve("postgres/postmaster.pid")))
                     .orElseThrow().shmem().orElseThrow();

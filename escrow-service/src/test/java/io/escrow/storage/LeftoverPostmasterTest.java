@@ -125,6 +125,17 @@ class LeftoverPostmasterTest {
     }
 
     @Test
+    void isPostmasterOf_withARelativeDataDirectory_matchesItsWorkingDirectory() throws Exception {
+        Path dataDir = tmp.resolve("postgres");
+        Files.createDirectories(dataDir);
+        Process relative = started(new ProcessBuilder("/bin/bash", "-c", "exec -a /opt/pg/bin/postgres /bin/bash -c 'sleep 60; :' -D postgres")
+                .directory(dataDir.toFile()));
+        awaitArgv(relative.pid(), Path.of("postgres"));
+        assertTrue(LeftoverPostmaster.isPostmasterOf(relative.pid(), dataDir));
+        assertFalse(LeftoverPostmaster.isPostmasterOf(relative.pid(), tmp.resolve("elsewhere")));
+    }
+
+    @Test
     void isPostmasterOf_anotherDirectory_isFalse() throws Exception {
         Path dataDir = tmp.resolve("postgres");
         Process other = fakePostgres(Path.of("/opt/pg/bin/postgres"), tmp.resolve("elsewhere"));
@@ -147,7 +158,11 @@ class LeftoverPostmasterTest {
     }
 
     private Process start(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return started(new ProcessBuilder(command));
+    }
+
+    private Process started(ProcessBuilder builder) throws Exception {
+        Process p = builder.redirectErrorStream(true).start();
         started.add(p);
         return p;
     }
