@@ -27,6 +27,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * The packaged service with gRPC over TLS and required client certificates: roles come from the
  * certificate, the recorded provider is the certificate's mapped name, and nothing else gets in.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class MutualTlsSystemTest {
     private static Path dataDir;
     private static ServiceProcess service;
@@ -55,6 +57,8 @@ class MutualTlsSystemTest {
         pki.issue("acme", "CN=acme-messaging,O=Acme", false);
         pki.issue("agency", "CN=federal-agency,O=Gov", false);
         pki.issue("stranger", "CN=stranger,O=Nowhere", false);
+        pki.issue("revoked", "CN=former-provider,O=Gone", false);
+        Path clientCrl = pki.crl(dataDir.resolve("clients.crl"), Duration.ofDays(1), "revoked");
         rogue.issue("impostor", "CN=acme-messaging,O=Acme", false);
         service = ServiceProcess.start(dataDir, dataDir.resolve("service.log"), Map.ofEntries(
                 Map.entry("QUARKUS_GRPC_SERVER_PLAIN_TEXT", "false"),
@@ -64,7 +68,10 @@ class MutualTlsSystemTest {
                 Map.entry("QUARKUS_GRPC_SERVER_SSL_TRUST_STORE_TYPE", "pkcs12"),
                 Map.entry("QUARKUS_GRPC_SERVER_SSL_TRUST_STORE_PASSWORD", "trust"),
                 Map.entry("QUARKUS_GRPC_SERVER_SSL_CLIENT_AUTH", "REQUIRED"),
-                Map.entry("ESCROW_TLS_CLIENT_NAMES", "acme,agency"),
+                Map.entry("ESCROW_TLS_CLIENT_CRL", clientCrl.toString()),
+                Map.entry("ESCROW_TLS_CLIENT_NAMES", "acme,agency,former"),
+                Map.entry("ESCROW_TLS_CLIENT_FORMER_SUBJECT", "CN=former-provider,O=Gone"),
+                Map.entry("ESCROW_TLS_CLIENT_FORMER_ROLE", "provider"),
                 Map.entry("ESCROW_TLS_CLIENT_ACME_SUBJECT", "CN=acme-messaging, O=Acme"),
                 Map.entry("ESCROW_TLS_CLIENT_ACME_ROLE", "provider"),
                 Map.entry("ESCROW_TLS_CLIENT_AGENCY_SUBJECT", "CN=federal-agency,O=Gov"),
@@ -175,6 +182,46 @@ class MutualTlsSystemTest {
             CHANNELS.add(ch);
             var e = assertThrows(StatusRuntimeException.class, () -> escrow(ch).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()));
             assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+        }
+    }
+
+    /**
+     * A mapped provider whose certificate the CA revoked is refused and audited under its name.
+     * Runs last: it also revokes acme, which open connections notice within a second.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+    void revokedClientCertificate_isPermissionDenied_andAudited_evenOnAnOpenConnection() throws Exception {
+        var e = assertThrows(StatusRuntimeException.class,
+                () -> escrow(tls(pki, "revoked")).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()));
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("client former: certificate 'CN=former-provider,O=Gone' was revoked"),
+                e.getStatus().getDescription());
+        var acme = escrow(tls(pki, "acme"));
+        acme.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+
+        pki.crl(dataDir.resolve("clients.crl"), Duration.ofDays(1), "revoked", "acme");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        StatusRuntimeException refused = null;
+        while (refused == null && System.nanoTime() < deadline) {
+            try {
+                acme.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+                Thread.sleep(100);
+            } catch (StatusRuntimeException r) {
+                refused = r;
+            }
+        }
+        assertTrue(refused != null, "acme's open connection is refused once the CRL lists it");
+        assertEquals(Status.Code.PERMISSION_DENIED, refused.getStatus().getCode(), refused.getStatus().toString());
+        try (var c = DriverManager.getConnection(service.embeddedJdbcUrl());
+             var ps = c.prepareStatement("select count(*) from audit_log where type = 'access_denied' and actor = ?"
+                     + " and position(convert_to('client certificate revoked', 'UTF8') in leaf) > 0")) {
+            for (String actor : List.of("former", "acme")) {
+                ps.setString(1, actor);
+                try (var rs = ps.executeQuery()) {
+                    assertTrue(rs.next() && rs.getLong(1) >= 1, actor + " refused and audited");
+                }
+            }
         }
     }
 }

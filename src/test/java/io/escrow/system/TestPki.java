@@ -82,6 +82,29 @@ final class TestPki {
         return new Issued(certFile, keyFile);
     }
 
+    /**
+     * Writes a CRL of this CA to {@code file}, current for {@code validFor}, listing the
+     * certificates issued under those file names; written beside and moved into place.
+     */
+    Path crl(Path file, Duration validFor, String... revokedFileNames) throws Exception {
+        var b = new org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder(caCert.getSubjectX500Principal(),
+                Date.from(Instant.now().minus(Duration.ofMinutes(1))));
+        b.setNextUpdate(Date.from(Instant.now().plus(validFor)));
+        for (String name : revokedFileNames) {
+            X509Certificate revoked;
+            try (var in = Files.newInputStream(dir.resolve(name + ".crt"))) {
+                revoked = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            }
+            b.addCRLEntry(revoked.getSerialNumber(), Date.from(Instant.now().minus(Duration.ofMinutes(1))),
+                    org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+        }
+        var crl = new org.bouncycastle.cert.jcajce.JcaX509CRLConverter().getCRL(
+                b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey.getPrivate())));
+        Path tmp = file.resolveSibling(file.getFileName() + ".new");
+        write(tmp, crl);
+        return Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     private static KeyPair ecKey() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));

@@ -132,7 +132,7 @@ public class EscrowRuntime {
         for (String name : anchors.names()) {
             anchors.revocation(name).ifPresentOrElse(crls -> {
                 LOG.infof("%s %s: signer certificates are checked against the CRLs in %s", kind, name, crls.file());
-                io.micrometer.core.instrument.Gauge.builder("escrow.crl.stale.at", crls, EscrowRuntime::staleAtSeconds)
+                io.micrometer.core.instrument.Gauge.builder("escrow.crl.stale.at", crls, io.escrow.cms.RevocationLists::staleAtSeconds)
                         .description("when the first CRL in this file passes its nextUpdate (Unix time)")
                         .baseUnit("seconds").tag("kind", kind).tag("name", name).register(meters);
             }, () -> LOG.warnf("%s %s: no CRL configured (%s.%s.crl), so a revoked signer certificate is still accepted",
@@ -140,13 +140,6 @@ public class EscrowRuntime {
         }
     }
 
-    private static double staleAtSeconds(io.escrow.cms.RevocationLists crls) {
-        try {
-            return crls.staleAt().map(t -> (double) t.getEpochSecond()).orElse(Double.POSITIVE_INFINITY);
-        } catch (RuntimeException e) {
-            return Double.NaN;
-        }
-    }
 
     @Produces
     @Singleton

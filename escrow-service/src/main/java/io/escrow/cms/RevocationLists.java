@@ -64,28 +64,52 @@ public final class RevocationLists {
         return file;
     }
 
+    /** Why a certificate path does not pass: one of its certificates is listed, or its status cannot be established. */
+    public record Problem(boolean revoked, String message) {}
+
     /**
      * Checks every certificate of a validated path, leaf first and without its trust anchor,
      * against the CRL of its issuer: the next certificate of the path, or {@code anchor} for the
-     * last one.
+     * last one. For a CMS signature: a listed certificate is an invalid {@code cms_signature},
+     * an unknown status a {@link RevocationUnknownException}.
      */
     public void check(List<X509Certificate> path, X509Certificate anchor, Instant now) {
-        List<X509CRL> crls = current();
-        for (int i = 0; i < path.size(); i++) {
-            X509Certificate issuer = i + 1 < path.size() ? path.get(i + 1) : anchor;
-            check(path.get(i), issuer, crls, now);
+        Optional<Problem> problem = problem(path, anchor, now);
+        if (problem.isPresent()) {
+            if (problem.get().revoked()) {
+                throw new InvalidArgumentException(CmsSignatureVerifier.FIELD, problem.get().message());
+            }
+            throw new RevocationUnknownException(problem.get().message());
         }
     }
 
-    private void check(X509Certificate cert, X509Certificate issuer, List<X509CRL> crls, Instant now) {
+    /** What {@link #check} finds wrong with the path, if anything; the caller decides what it means. */
+    public Optional<Problem> problem(List<X509Certificate> path, X509Certificate anchor, Instant now) {
+        List<X509CRL> crls;
+        try {
+            crls = current();
+        } catch (RevocationUnknownException e) {
+            return Optional.of(new Problem(false, e.getMessage()));
+        }
+        for (int i = 0; i < path.size(); i++) {
+            X509Certificate issuer = i + 1 < path.size() ? path.get(i + 1) : anchor;
+            Optional<Problem> problem = problem(path.get(i), issuer, crls, now);
+            if (problem.isPresent()) {
+                return problem;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Problem> problem(X509Certificate cert, X509Certificate issuer, List<X509CRL> crls, Instant now) {
         String subject = cert.getSubjectX500Principal().getName();
         String issuerName = issuer.getSubjectX500Principal().getName();
         List<X509CRL> fromIssuer = crls.stream()
                 .filter(crl -> crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal()) && signedBy(crl, issuer))
                 .toList();
         if (fromIssuer.isEmpty()) {
-            throw new RevocationUnknownException("the revocation of certificate '" + subject + "' cannot be checked: " + file
-                    + " (" + what + ") holds no CRL signed by its issuer '" + issuerName + "'");
+            return Optional.of(new Problem(false, "the revocation of certificate '" + subject + "' cannot be checked: " + file
+                    + " (" + what + ") holds no CRL signed by its issuer '" + issuerName + "'"));
         }
         Optional<X509CRL> current = fromIssuer.stream()
                 .filter(crl -> !crl.getThisUpdate().toInstant().isAfter(now.plus(CLOCK_SKEW)))
@@ -93,17 +117,18 @@ public final class RevocationLists {
                 .max(Comparator.comparing(X509CRL::getThisUpdate));
         if (current.isEmpty()) {
             X509CRL newest = fromIssuer.stream().max(Comparator.comparing(X509CRL::getThisUpdate)).orElseThrow();
-            throw new RevocationUnknownException("the revocation of certificate '" + subject + "' cannot be checked: the CRL of '"
+            return Optional.of(new Problem(false, "the revocation of certificate '" + subject + "' cannot be checked: the CRL of '"
                     + issuerName + "' in " + file + " (" + what + ") is not current (this update "
                     + newest.getThisUpdate().toInstant() + ", next update " + Optional.ofNullable(newest.getNextUpdate())
-                    .map(d -> d.toInstant().toString()).orElse("none") + "); publish a fresh CRL there");
+                    .map(d -> d.toInstant().toString()).orElse("none") + "); publish a fresh CRL there"));
         }
         X509CRLEntry entry = current.get().getRevokedCertificate(cert);
         if (entry != null) {
             CRLReason reason = entry.getRevocationReason();
-            throw new InvalidArgumentException(CmsSignatureVerifier.FIELD, "certificate '" + subject + "' was revoked by '" + issuerName
-                    + "' on " + entry.getRevocationDate().toInstant() + (reason == null ? "" : " (" + reason + ")"));
+            return Optional.of(new Problem(true, "certificate '" + subject + "' was revoked by '" + issuerName
+                    + "' on " + entry.getRevocationDate().toInstant() + (reason == null ? "" : " (" + reason + ")")));
         }
+        return Optional.empty();
     }
 
     /**
@@ -123,6 +148,15 @@ public final class RevocationLists {
                 .filter(java.util.Objects::nonNull)
                 .map(java.util.Date::toInstant)
                 .min(Comparator.naturalOrder());
+    }
+
+    /** {@link #staleAt()} as a metric value: Unix seconds, +Inf without any nextUpdate, NaN when the file cannot be read. */
+    public double staleAtSeconds() {
+        try {
+            return staleAt().map(t -> (double) t.getEpochSecond()).orElse(Double.POSITIVE_INFINITY);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static boolean signedBy(X509CRL crl, X509Certificate issuer) {

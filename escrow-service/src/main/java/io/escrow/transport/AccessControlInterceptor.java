@@ -75,6 +75,8 @@ public class AccessControlInterceptor implements ServerInterceptor {
         CallerIdentity caller;
         try {
             caller = authentication.identify(call);
+        } catch (RevokedClientException revoked) {
+            return refuse(call, method, revoked.caller(), revoked, Map.of("method", method, "reason", "client certificate revoked"));
         } catch (RuntimeException e) {
             // Unidentified callers are refused without an audit leaf: nothing names them.
             StatusException status = GrpcErrorMapping.toStatus(e);
@@ -85,18 +87,23 @@ public class AccessControlInterceptor implements ServerInterceptor {
         if (caller.roles().stream().noneMatch(allowed::contains)) {
             AccessDeniedException denied = new AccessDeniedException("caller " + caller.name() + " with role "
                     + caller.roles() + " may not call " + method);
-            auditor.execute(() -> {
-                try {
-                    audit.get().append("access_denied", caller.name(), Map.of("method", method,
-                            "roles", caller.roles().toString()));
-                } catch (RuntimeException e) {
-                    LOG.errorf("could not audit a refused call to %s by %s: %s", method, caller.name(), e.getMessage());
-                }
-                call.close(GrpcErrorMapping.toStatus(denied).getStatus(), new Metadata());
-            });
-            return new ServerCall.Listener<>() {};
+            return refuse(call, method, caller, denied, Map.of("method", method, "roles", caller.roles().toString()));
         }
         return Contexts.interceptCall(Context.current().withValue(CallerIdentity.KEY, caller), call, headers, next);
+    }
+
+    /** Audits {@code access_denied} for a named caller, then closes the call with the refusal's status. */
+    private <ReqT, RespT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, RespT> call, String method, CallerIdentity caller,
+                                                           RuntimeException refusal, Map<String, String> fields) {
+        auditor.execute(() -> {
+            try {
+                audit.get().append("access_denied", caller.name(), fields);
+            } catch (RuntimeException e) {
+                LOG.errorf("could not audit a refused call to %s by %s: %s", method, caller.name(), e.getMessage());
+            }
+            call.close(GrpcErrorMapping.toStatus(refusal).getStatus(), new Metadata());
+        });
+        return new ServerCall.Listener<>() {};
     }
 
     @PreDestroy

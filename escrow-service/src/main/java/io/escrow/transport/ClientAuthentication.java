@@ -15,8 +15,23 @@ import javax.net.ssl.SSLSession;
  */
 @ApplicationScoped
 public class ClientAuthentication {
+    /** SSLSession value: System.nanoTime() of the last check that found the client's chain unrevoked. */
+    private static final String CHECKED = "io.escrow.client-crl-checked";
+    static final long RECHECK_NANOS = 1_000_000_000L;
+
     @Inject
     TransportSettings transport;
+
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
+
+    @jakarta.annotation.PostConstruct
+    void metrics() {
+        transport.clientRevocation().ifPresent(r -> io.micrometer.core.instrument.Gauge
+                .builder("escrow.crl.stale.at", r.lists(), io.escrow.cms.RevocationLists::staleAtSeconds)
+                .description("when the first CRL in this file passes its nextUpdate (Unix time)")
+                .baseUnit("seconds").tag("kind", "tls-client").tag("name", "clients").register(meters));
+    }
 
     public CallerIdentity identify(ServerCall<?, ?> call) {
         if (transport.developmentIdentity()) {
@@ -31,9 +46,35 @@ public class ClientAuthentication {
             if (certs.length == 0 || !(certs[0] instanceof java.security.cert.X509Certificate leaf)) {
                 throw new AccessDeniedException("a TLS client certificate is required");
             }
-            return transport.identityOf(leaf);
+            CallerIdentity caller = transport.identityOf(leaf);
+            transport.clientRevocation().ifPresent(r -> requireNotRevoked(r, session, certs, caller));
+            return caller;
         } catch (SSLPeerUnverifiedException e) {
             throw new AccessDeniedException("a TLS client certificate is required");
         }
+    }
+
+    /**
+     * Checks the peer's chain against the client CRLs once per TLS session and second: a gRPC
+     * connection carries many calls, and a CRL lookup with its signature check costs more than
+     * a deposit should. A newly published CRL therefore takes effect on open connections within
+     * {@link #RECHECK_NANOS}.
+     */
+    private static void requireNotRevoked(ClientRevocation revocation, SSLSession session, java.security.cert.Certificate[] chain,
+                                          CallerIdentity caller) {
+        Object checked = session.getValue(CHECKED);
+        long now = System.nanoTime();
+        if (checked instanceof Long at && now - at < RECHECK_NANOS) {
+            return;
+        }
+        var problem = revocation.problem(chain, java.time.Instant.now());
+        if (problem.isPresent()) {
+            session.removeValue(CHECKED);
+            if (problem.get().revoked()) {
+                throw new RevokedClientException(caller, "client " + caller.name() + ": " + problem.get().message());
+            }
+            throw new io.escrow.cms.RevocationUnknownException(problem.get().message());
+        }
+        session.putValue(CHECKED, now);
     }
 }

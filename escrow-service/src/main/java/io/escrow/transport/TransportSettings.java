@@ -36,6 +36,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 public class TransportSettings {
     private final boolean development;
     private final Map<String, CallerIdentity> bySubject;
+    private final Optional<ClientRevocation> clientRevocation;
 
     @Inject
     public TransportSettings(EscrowSettings settings) {
@@ -58,6 +59,15 @@ public class TransportSettings {
         }
         this.development = !tls;
         this.bySubject = tls ? clients(config) : Map.of();
+        this.clientRevocation = tls ? ClientRevocation.load(config) : Optional.empty();
+        if (!tls && config.getOptionalValue("escrow.tls.client-crl", String.class).isPresent()) {
+            throw new ConfigurationException("escrow.tls.client-crl is set, but gRPC is not served over TLS");
+        }
+    }
+
+    /** The client CRLs, when {@code escrow.tls.client-crl} is set. */
+    Optional<ClientRevocation> clientRevocation() {
+        return clientRevocation;
     }
 
     private static Map<String, CallerIdentity> clients(Config config) {

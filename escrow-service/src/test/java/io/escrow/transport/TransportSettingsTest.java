@@ -81,4 +81,22 @@ class TransportSettingsTest {
         assertEquals(0, AccessControlInterceptor.ALLOWED.get("escrow.v1.WarrantService").stream()
                 .filter(r -> r == Role.PROVIDER).count(), "providers may not touch warrants");
     }
+
+    @Test
+    void clientCrl_withoutTls_orWithoutATrustStore_isRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var ca = io.escrow.cms.CertificateIssuer.selfSignedCa("CN=Clients", java.time.Instant.now(),
+                java.time.Instant.now().plus(java.time.Duration.ofDays(1)));
+        String crl = io.escrow.testing.TestCrls.write(dir.resolve("clients.crl"), io.escrow.testing.TestCrls.issue(ca,
+                java.time.Instant.now(), java.time.Instant.now().plus(java.time.Duration.ofDays(1)), Map.of())).toString();
+        assertTrue(assertThrows(ConfigurationException.class, () -> new TransportSettings(settings("embedded"),
+                config(Map.of("escrow.tls.client-crl", crl)))).getMessage().contains("escrow.tls.client-crl is set, but gRPC is not served over TLS"));
+        Map<String, String> p = new HashMap<>(TLS);
+        p.remove("quarkus.grpc.server.ssl.trust-store");
+        p.put("escrow.tls.client-crl", crl);
+        assertTrue(assertThrows(ConfigurationException.class, () -> new TransportSettings(settings("pkcs11"), config(p)))
+                .getMessage().contains("escrow.tls.client-crl needs quarkus.grpc.server.ssl.trust-store"));
+        p.put("escrow.tls.client-crl", dir.resolve("missing.crl").toString());
+        assertTrue(assertThrows(ConfigurationException.class, () -> new TransportSettings(settings("pkcs11"), config(p)))
+                .getMessage().contains("escrow.tls.client-crl: cannot read"));
+    }
 }
