@@ -15,7 +15,7 @@ import javax.net.ssl.SSLSession;
  */
 @ApplicationScoped
 public class ClientAuthentication {
-    /** SSLSession value: System.nanoTime() of the last check that found the client's chain unrevoked. */
+    /** SSLSession value: the {@link Verdict} of the last revocation check of the client's chain. */
     private static final String CHECKED = "io.escrow.client-crl-checked";
     static final long RECHECK_NANOS = 1_000_000_000L;
 
@@ -62,19 +62,22 @@ public class ClientAuthentication {
      */
     private static void requireNotRevoked(ClientRevocation revocation, SSLSession session, java.security.cert.Certificate[] chain,
                                           CallerIdentity caller) {
-        Object checked = session.getValue(CHECKED);
         long now = System.nanoTime();
-        if (checked instanceof Long at && now - at < RECHECK_NANOS) {
-            return;
+        Verdict verdict = session.getValue(CHECKED) instanceof Verdict v && now - v.at() < RECHECK_NANOS ? v : null;
+        if (verdict == null) {
+            // A refusal is remembered too, so that a revoked client repeating its calls costs no CRL work.
+            verdict = new Verdict(now, revocation.problem(chain, java.time.Instant.now()));
+            session.putValue(CHECKED, verdict);
         }
-        var problem = revocation.problem(chain, java.time.Instant.now());
-        if (problem.isPresent()) {
-            session.removeValue(CHECKED);
-            if (problem.get().revoked()) {
-                throw new RevokedClientException(caller, "client " + caller.name() + ": " + problem.get().message());
+        if (verdict.problem().isPresent()) {
+            var problem = verdict.problem().get();
+            if (problem.revoked()) {
+                throw new RevokedClientException(caller, "client " + caller.name() + ": " + problem.message());
             }
-            throw new io.escrow.cms.RevocationUnknownException(problem.get().message());
+            throw new io.escrow.cms.RevocationUnknownException(problem.message());
         }
-        session.putValue(CHECKED, now);
     }
+
+    /** The outcome of one check of a session's chain, made at System.nanoTime() {@code at}. */
+    private record Verdict(long at, java.util.Optional<io.escrow.cms.RevocationLists.Problem> problem) {}
 }
