@@ -55,10 +55,11 @@ public class ClientAuthentication {
     }
 
     /**
-     * Checks the peer's chain against the client CRLs once per TLS session and second: a gRPC
-     * connection carries many calls, and a CRL lookup with its signature check costs more than
-     * a deposit should. A newly published CRL therefore takes effect on open connections within
-     * {@link #RECHECK_NANOS}.
+     * Checks the peer's chain against the client CRLs once per TLS session and second. A gRPC
+     * connection carries many calls, and an uncached check (a stat of the CRL file, the chain
+     * and CRL lookups; the JDK remembers verified signatures) measured about 6 us here, which
+     * every deposit would otherwise pay. A newly published CRL therefore takes effect on open
+     * connections within {@link #RECHECK_NANOS}.
      */
     private static void requireNotRevoked(ClientRevocation revocation, SSLSession session, java.security.cert.Certificate[] chain,
                                           CallerIdentity caller) {
