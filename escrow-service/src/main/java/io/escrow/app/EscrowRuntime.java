@@ -254,6 +254,17 @@ public class EscrowRuntime {
         return new AuditReader(db);
     }
 
+    /** What following audit streams wait on: one head query per 50 ms per replica, however many follow. */
+    @Produces
+    @Singleton
+    io.escrow.audit.AuditHeadWatcher auditHeadWatcher(AuditTree tree) {
+        return new io.escrow.audit.AuditHeadWatcher(tree::committedSize, java.time.Duration.ofMillis(50));
+    }
+
+    void closeAuditHeadWatcher(@Disposes io.escrow.audit.AuditHeadWatcher watcher) {
+        watcher.close();
+    }
+
     /** C2SP checkpoint origin unless escrow.audit.origin names the deployment. */
     static final String DEFAULT_ORIGIN = "lawful-access-escrow/audit/v1";
 

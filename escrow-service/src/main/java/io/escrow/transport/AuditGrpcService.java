@@ -38,14 +38,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     /** Rows per database cursor: long enough to stream without pauses, short enough not to hold one snapshot for long. */
     static final long CURSOR_ROWS = 100_000;
-    /** How often a following stream looks for new leaves. */
-    static final long FOLLOW_POLL_MILLIS = 100;
+    /** How long a following stream waits for new leaves before it looks at its client again. */
+    static final java.time.Duration FOLLOW_WAIT = java.time.Duration.ofMillis(250);
+    /** Pause when the head said there were new leaves but none could be read yet, so the loop never spins. */
+    static final long EMPTY_READ_PAUSE_MILLIS = 50;
 
     @Inject
     jakarta.inject.Provider<AuditTree> tree;
 
     @Inject
     jakarta.inject.Provider<AuditReader> reader;
+
+    @Inject
+    jakarta.inject.Provider<io.escrow.audit.AuditHeadWatcher> head;
 
     @Inject
     MeterRegistry meters;
@@ -110,7 +115,11 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
                 if (!follow) {
                     return;
                 }
-                Thread.sleep(FOLLOW_POLL_MILLIS);
+                if (sent == 0 && head.get().awaitMoreThan(next, java.time.Duration.ZERO)) {
+                    Thread.sleep(EMPTY_READ_PAUSE_MILLIS);
+                } else {
+                    head.get().awaitMoreThan(next, FOLLOW_WAIT);
+                }
             }
         }
     }
