@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,13 +32,7 @@ class AuditHeadWatcherTest {
         try (AuditHeadWatcher w = watcher()) {
             assertTrue(w.awaitMoreThan(4, Duration.ofSeconds(10)));
             assertFalse(w.awaitMoreThan(5, Duration.ofMillis(100)));
-            CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return w.awaitMoreThan(5, Duration.ofSeconds(30));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Boolean> waiting = awaitAsync(w, 5, Duration.ofSeconds(30), ForkJoinPool.commonPool());
             size.set(6);
             assertTrue(waiting.get(10, TimeUnit.SECONDS));
         }
@@ -48,13 +44,7 @@ class AuditHeadWatcherTest {
         try (AuditHeadWatcher w = watcher()) {
             List<CompletableFuture<Boolean>> waiters = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
-                waiters.add(CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return w.awaitMoreThan(5, Duration.ofMillis(500));
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, threads));
+                waiters.add(awaitAsync(w, 5, Duration.ofMillis(500), threads));
             }
             for (CompletableFuture<Boolean> f : waiters) {
                 assertFalse(f.get(10, TimeUnit.SECONDS));
@@ -76,16 +66,20 @@ class AuditHeadWatcherTest {
             throw new IllegalStateException("database away");
         }, Duration.ofMillis(10));
         assertFalse(failing.awaitMoreThan(0, Duration.ofMillis(100)));
-        CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return failing.awaitMoreThan(0, Duration.ofSeconds(30));
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Boolean> waiting = awaitAsync(failing, 0, Duration.ofSeconds(30), ForkJoinPool.commonPool());
         Thread.sleep(50);
         failing.close();
         assertFalse(waiting.get(10, TimeUnit.SECONDS));
+    }
+
+    private static CompletableFuture<Boolean> awaitAsync(AuditHeadWatcher w, long size, Duration max, Executor on) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return w.awaitMoreThan(size, max);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, on);
     }
 
     @Test
