@@ -24,15 +24,16 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The certificate revocation lists (RFC 5280 CRLs) one authority publishes, read from a PEM or DER
- * file that may hold one CRL per CA of its hierarchy. The file is read again whenever it changes,
- * so publishing a fresh CRL needs no restart.
+ * The certificate revocation lists (RFC 5280 CRLs) of one PKI (an authority's, a custodian's, or
+ * the gRPC clients' CAs), read from a PEM or DER file that may hold one CRL per CA of its
+ * hierarchy. The file is read again whenever it changes, so publishing a fresh CRL needs no
+ * restart.
  *
  * <p>A checked certificate fails closed: it needs a CRL from its issuer, signed by the issuer's
  * key, current at the check ({@code thisUpdate ≤ now ≤ nextUpdate}, with {@link #CLOCK_SKEW}),
- * and must not be listed. A listed certificate is refused whatever its revocation date: an
- * approval is judged when it is submitted, and the signing time in it is only the signer's claim,
- * which a stolen key could backdate to before the revocation.
+ * and must not be listed. A listed certificate is refused whatever its revocation date: a
+ * signature or connection is judged when it is presented, and a signing time is only the
+ * signer's claim, which a stolen key could backdate to before the revocation.
  */
 public final class RevocationLists {
     public static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
