@@ -1,6 +1,6 @@
 package io.escrow.audit;
 
-import java.sql.Array;
+import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -61,16 +61,7 @@ public final class AuditAppender {
         try (PreparedStatement ps = c.prepareStatement(
                 "insert into audit_log (idx, logged_at, type, actor, leaf) "
                         + "select * from unnest(?::bigint[], ?::timestamptz[], ?::text[], ?::text[], ?::bytea[])")) {
-            Array a1 = c.createArrayOf("bigint", idx);
-            Array a2 = c.createArrayOf("timestamptz", at);
-            Array a3 = c.createArrayOf("text", type);
-            Array a4 = c.createArrayOf("text", actor);
-            Array a5 = c.createArrayOf("bytea", leaf);
-            ps.setArray(1, a1);
-            ps.setArray(2, a2);
-            ps.setArray(3, a3);
-            ps.setArray(4, a4);
-            ps.setArray(5, a5);
+            SqlArrays.bind(c, ps, 1, new String[] {"bigint", "timestamptz", "text", "text", "bytea"}, idx, at, type, actor, leaf);
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("update audit_head set next_index = ? where id = 1")) {

@@ -6,7 +6,7 @@ import io.escrow.merkle.Frontier;
 import io.escrow.merkle.MerkleTree;
 import io.escrow.merkle.NodeSource;
 import io.escrow.storage.Database;
-import java.sql.Array;
+import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -160,12 +160,7 @@ public final class AuditTree {
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "insert into audit_nodes (level, idx, hash) select * from unnest(?::smallint[], ?::bigint[], ?::bytea[])")) {
-            Array a1 = c.createArrayOf("smallint", level);
-            Array a2 = c.createArrayOf("bigint", idx);
-            Array a3 = c.createArrayOf("bytea", hash);
-            ps.setArray(1, a1);
-            ps.setArray(2, a2);
-            ps.setArray(3, a3);
+            SqlArrays.bind(c, ps, 1, new String[] {"smallint", "bigint", "bytea"}, level, idx, hash);
             ps.executeUpdate();
         }
     }

@@ -2,6 +2,7 @@ package io.escrow.deposit;
 
 import io.escrow.audit.AuditEntry;
 import io.escrow.audit.SubjectHasher;
+import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -124,11 +125,8 @@ final class DepositBatch {
                 "select ord, record_id, request_digest, audit_index, stored from deposit_batch("
                         + "?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
                         + "?::bytea[], ?::bytea[], ?::bytea[], ?::bytea[], ?, ?)")) {
-            Object[][] columns = {recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct, digest, leaf};
-            String[] types = {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea", "bytea", "bytea"};
-            for (int i = 0; i < columns.length; i++) {
-                ps.setArray(i + 1, c.createArrayOf(types[i], columns[i]));
-            }
+            SqlArrays.bind(c, ps, 1, new String[] {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea", "bytea", "bytea"},
+                    recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct, digest, leaf);
             ps.setString(12, LEAF_TYPE);
             ps.setTimestamp(13, Timestamp.from(now));
             try (ResultSet rs = ps.executeQuery()) {

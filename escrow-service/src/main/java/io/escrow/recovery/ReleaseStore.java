@@ -1,7 +1,7 @@
 package io.escrow.recovery;
 
+import io.escrow.storage.SqlArrays;
 import io.escrow.warrant.WarrantSpec;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -82,10 +82,7 @@ final class ReleaseStore {
                 + "audit_index) select ?, r, ?, a from unnest(?::uuid[], ?::bigint[]) as u(r, a)")) {
             ps.setString(1, warrantId);
             ps.setTimestamp(2, Timestamp.from(now));
-            Array r = c.createArrayOf("uuid", ids.toArray());
-            Array a = c.createArrayOf("bigint", auditIndexes.toArray());
-            ps.setArray(3, r);
-            ps.setArray(4, a);
+            SqlArrays.bind(c, ps, 3, new String[] {"uuid", "bigint"}, ids.toArray(), auditIndexes.toArray());
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement(
