@@ -185,6 +185,15 @@ class MutualTlsSystemTest {
         }
     }
 
+    @Test
+    void metrics_sayWhenTheClientCrlGoesStale_fromStartup() throws Exception {
+        String metrics = new String(java.net.URI.create("http://localhost:" + service.httpPort + "/q/metrics").toURL()
+                .openStream().readAllBytes());
+        // The packaged service's exposition ends a label set with a comma.
+        assertTrue(java.util.regex.Pattern.compile("(?m)^escrow_crl_stale_at_seconds\\{kind=\"tls-client\",name=\"clients\",?\\} \\d")
+                .matcher(metrics).find(), metrics);
+    }
+
     /**
      * A mapped provider whose certificate the CA revoked is refused and audited under its name.
      * Runs last: it also revokes acme, which open connections notice within a second.

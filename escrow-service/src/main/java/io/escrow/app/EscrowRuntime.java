@@ -132,12 +132,25 @@ public class EscrowRuntime {
         for (String name : anchors.names()) {
             anchors.revocation(name).ifPresentOrElse(crls -> {
                 LOG.infof("%s %s: signer certificates are checked against the CRLs in %s", kind, name, crls.file());
-                io.micrometer.core.instrument.Gauge.builder("escrow.crl.stale.at", crls, io.escrow.cms.RevocationLists::staleAtSeconds)
-                        .description("when the first CRL in this file passes its nextUpdate (Unix time)")
-                        .baseUnit("seconds").tag("kind", kind).tag("name", name).register(meters);
+                staleAtGauge(crls, kind, name, meters);
             }, () -> LOG.warnf("%s %s: no CRL configured (%s.%s.crl), so a revoked signer certificate is still accepted",
                     kind, name, prefix, name));
         }
+    }
+
+    /** The gRPC clients' CRLs (escrow.tls.client-crl), watched from startup like the signers'. */
+    void watchClientRevocation(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event,
+                               io.escrow.transport.TransportSettings transport, MeterRegistry meters) {
+        transport.clientCrls().ifPresent(crls -> {
+            LOG.infof("gRPC client certificates are checked against the CRLs in %s", crls.file());
+            staleAtGauge(crls, "tls-client", "clients", meters);
+        });
+    }
+
+    private static void staleAtGauge(io.escrow.cms.RevocationLists crls, String kind, String name, MeterRegistry meters) {
+        io.micrometer.core.instrument.Gauge.builder("escrow.crl.stale.at", crls, io.escrow.cms.RevocationLists::staleAtSeconds)
+                .description("when the first CRL in this file passes its nextUpdate (Unix time)")
+                .baseUnit("seconds").tag("kind", kind).tag("name", name).register(meters);
     }
 
 

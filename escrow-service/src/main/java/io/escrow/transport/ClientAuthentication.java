@@ -22,17 +22,6 @@ public class ClientAuthentication {
     @Inject
     TransportSettings transport;
 
-    @Inject
-    io.micrometer.core.instrument.MeterRegistry meters;
-
-    @jakarta.annotation.PostConstruct
-    void metrics() {
-        transport.clientRevocation().ifPresent(r -> io.micrometer.core.instrument.Gauge
-                .builder("escrow.crl.stale.at", r.lists(), io.escrow.cms.RevocationLists::staleAtSeconds)
-                .description("when the first CRL in this file passes its nextUpdate (Unix time)")
-                .baseUnit("seconds").tag("kind", "tls-client").tag("name", "clients").register(meters));
-    }
-
     public CallerIdentity identify(ServerCall<?, ?> call) {
         if (transport.developmentIdentity()) {
             return CallerIdentity.DEVELOPMENT;

@@ -70,6 +70,11 @@ public class TransportSettings {
         return clientRevocation;
     }
 
+    /** The file behind {@link #clientRevocation()}, for the staleness metric. */
+    public Optional<io.escrow.cms.RevocationLists> clientCrls() {
+        return clientRevocation.map(ClientRevocation::lists);
+    }
+
     private static Map<String, CallerIdentity> clients(Config config) {
         Map<String, CallerIdentity> out = new HashMap<>();
         String names = config.getOptionalValue("escrow.tls.client-names", String.class).orElse("");
