@@ -186,26 +186,9 @@ public class EscrowRuntime {
         java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> meter = list -> list.stream()
                 .map(t -> (ShareToken) metered.compute(t.custodianId(), (id, m) -> m != null && m.wraps(t) ? m : new MeteredShareToken(t, meters)))
                 .toList();
-        if (settings.consent() == EscrowSettings.Consent.STANDING_PINS) {
-            return CustodianAccess.standing(() -> meter.apply(tokens.available()));
-        }
-        ActivationRegistry registry = activations.get();
-        return new CustodianAccess() {
-            @Override
-            public java.util.List<ShareToken> tokensFor(String warrantId) {
-                return meter.apply(registry.tokensFor(warrantId));
-            }
-
-            @Override
-            public void used(String warrantId, java.util.List<String> custodianIds) {
-                registry.used(warrantId, custodianIds);
-            }
-
-            @Override
-            public java.util.List<String> missing(String warrantId) {
-                return registry.missing(warrantId);
-            }
-        };
+        CustodianAccess access = settings.consent() == EscrowSettings.Consent.STANDING_PINS
+                ? CustodianAccess.standing(tokens::available) : activations.get();
+        return access.mapTokens(meter::apply);
     }
 
     /** Custodian consent (escrow.custodians.NAME.trust-anchor, escrow.custodian.max-activation-ttl). */

@@ -331,17 +331,29 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         return out;
     }
 
+    /**
+     * The t custodians with the most uses left (ties in configuration order), and as many records
+     * as the one of them with the fewest uses left may still open.
+     */
     @Override
-    public synchronized List<ShareToken> tokensFor(String warrantId) {
+    public synchronized Reservation reserve(String warrantId, int threshold, int records) {
         Instant now = clock.instant();
-        List<ShareToken> out = new ArrayList<>();
+        List<Live> usable = new ArrayList<>();
         for (String id : custodians.keySet()) {
             Live a = live.get(id + '\0' + warrantId);
             if (a != null && a.usesLeft > 0 && now.isBefore(a.expiresAt)) {
-                out.add(sessions.get(id).token);
+                usable.add(a);
             }
         }
-        return out;
+        if (usable.size() < threshold || records <= 0) {
+            return Reservation.NONE;
+        }
+        List<Live> chosen = usable.stream().sorted(java.util.Comparator.comparingInt((Live a) -> a.usesLeft).reversed())
+                .limit(threshold).toList();
+        int fewest = chosen.stream().mapToInt(a -> a.usesLeft).min().orElse(0);
+        List<ShareToken> tokens = usable.stream().filter(chosen::contains).map(a -> (ShareToken) sessions.get(a.custodianId).token)
+                .toList();
+        return new Reservation(tokens, Math.min(records, fewest));
     }
 
     @Override

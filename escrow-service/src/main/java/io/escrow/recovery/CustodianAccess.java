@@ -3,6 +3,7 @@ package io.escrow.recovery;
 import io.escrow.threshold.ShareToken;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Which custodian tokens a recovery under a given warrant may use. With consent required, only
@@ -10,21 +11,72 @@ import java.util.function.Supplier;
  * token the service could log in to.
  */
 public interface CustodianAccess {
-    /** The tokens usable for {@code warrantId} now, in configuration order. */
-    List<ShareToken> tokensFor(String warrantId);
 
-    /** Counts one decapsulation against each custodian that took part. */
+    /**
+     * The custodians a recovery asks for the next page, and how many records they may open.
+     * A page's release leaves name exactly these custodians, and only their tokens are given to
+     * the decryptor, so the log says who worked on each record before anyone does.
+     *
+     * @param tokens  t tokens, in configuration order; empty when fewer than t custodians may take part
+     * @param records how many records these tokens may open (at most what was asked for); 0 with no tokens
+     */
+    record Reservation(List<ShareToken> tokens, int records) {
+        public Reservation {
+            tokens = List.copyOf(tokens);
+            if (records < 0 || (tokens.isEmpty() && records != 0)) {
+                throw new IllegalArgumentException("a reservation without tokens opens no record");
+            }
+        }
+
+        public static final Reservation NONE = new Reservation(List.of(), 0);
+
+        public List<String> custodianIds() {
+            return tokens.stream().map(ShareToken::custodianId).toList();
+        }
+    }
+
+    /**
+     * Chooses {@code threshold} custodians that may each take part in up to {@code records}
+     * more openings under {@code warrantId}; fewer records when their consents have fewer uses left.
+     */
+    Reservation reserve(String warrantId, int threshold, int records);
+
+    /** Counts one opening against each custodian that took part. */
     void used(String warrantId, List<String> custodianIds);
 
     /** The custodians a recovery lacks when fewer than t may take part; empty when it may proceed. */
     List<String> missing(String warrantId);
 
-    /** Development: the service's own logged-in tokens, with no per-warrant consent. */
+    /** The same access with every token it hands out passed through {@code wrap} (for metrics). */
+    default CustodianAccess mapTokens(UnaryOperator<List<ShareToken>> wrap) {
+        CustodianAccess inner = this;
+        return new CustodianAccess() {
+            @Override
+            public Reservation reserve(String warrantId, int threshold, int records) {
+                Reservation r = inner.reserve(warrantId, threshold, records);
+                return r.tokens().isEmpty() ? r : new Reservation(wrap.apply(r.tokens()), r.records());
+            }
+
+            @Override
+            public void used(String warrantId, List<String> custodianIds) {
+                inner.used(warrantId, custodianIds);
+            }
+
+            @Override
+            public List<String> missing(String warrantId) {
+                return inner.missing(warrantId);
+            }
+        };
+    }
+
+    /** Development: the service's own logged-in tokens, with no per-warrant consent and no use limit. */
     static CustodianAccess standing(Supplier<List<ShareToken>> tokens) {
         return new CustodianAccess() {
             @Override
-            public List<ShareToken> tokensFor(String warrantId) {
-                return tokens.get();
+            public Reservation reserve(String warrantId, int threshold, int records) {
+                List<ShareToken> available = tokens.get();
+                return available.size() < threshold || records == 0 ? Reservation.NONE
+                        : new Reservation(available.subList(0, threshold), records);
             }
 
             @Override

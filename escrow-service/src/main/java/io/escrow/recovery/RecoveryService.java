@@ -1,7 +1,5 @@
 package io.escrow.recovery;
 
-import io.escrow.audit.AuditAppender;
-import io.escrow.audit.AuditEntry;
 import io.escrow.audit.AuditWriter;
 import io.escrow.error.EscrowException;
 import io.escrow.hpke.ContractLabels;
@@ -10,6 +8,7 @@ import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.storage.Database;
 import io.escrow.threshold.CiphertextRejectedException;
+import io.escrow.threshold.InsufficientCustodiansException;
 import io.escrow.threshold.ThresholdDecryptor;
 import io.escrow.error.AccessDeniedException;
 import io.escrow.warrant.Warrant;
@@ -17,21 +16,15 @@ import io.escrow.warrant.WarrantNotActiveException;
 import io.escrow.warrant.WarrantService;
 import io.escrow.warrant.WarrantSpec;
 import io.escrow.warrant.WarrantState;
-import io.escrow.warrant.WarrantStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -42,16 +35,20 @@ import java.util.concurrent.Executors;
  *
  * <ol>
  *   <li>read the next in-scope deposits (subject named, covers window overlapping);</li>
- *   <li>open each with the custodians' tokens, re-seal its session key to the warrant's recipient
- *       (contract §1) and wipe the plaintext;</li>
+ *   <li>reserve t custodians whose consents have uses left for them ({@link CustodianAccess});</li>
  *   <li>in one transaction, lock the warrant, re-check that it is still ACTIVE (so a revocation
  *       stops a running recovery at the next page), count new releases against max_records, and
- *       commit a {@code release} leaf per record (EXHAUSTED when the cap is reached);</li>
- *   <li>only then send the sealed keys.</li>
+ *       commit a {@code release} leaf per record naming those custodians (EXHAUSTED when the cap
+ *       is reached). Records past the cap are dropped here, before any token works on them;</li>
+ *   <li>only then open each released record in those custodians' tokens, re-seal its session
+ *       key to the warrant's recipient (contract §1), wipe the plaintext, and send it.</li>
  * </ol>
  *
- * A record is counted once per warrant, however often it is sent: a resumed stream sends earlier
- * releases again (leaf {@code re-release}) without touching the cap, or skips them with onlyNew.
+ * So the cap bounds decryption, not only release, and a custodian's use is charged only for a
+ * record whose release is in the log. A record is counted once per warrant, however often it is
+ * sent: a resumed stream sends earlier releases again (leaf {@code re-release}) without touching
+ * the cap, or skips them with onlyNew. A released record that does not open gets a
+ * {@code release_failed} leaf; it still counts, since the custodians worked on it.
  */
 public final class RecoveryService {
     public static final int PAGE = 64;
@@ -66,8 +63,8 @@ public final class RecoveryService {
     private final MeterRegistry meters;
     private final Timer perRecord;
     private final AuditWriter audit;
-    private final ExecutorService committer = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "recovery-commit");
+    private final ExecutorService sender = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "recovery-send");
         t.setDaemon(true);
         return t;
     });
@@ -91,11 +88,9 @@ public final class RecoveryService {
                 .description("Threshold opening of one record in the custodian tokens").register(meters);
     }
 
-    private record Prepared(InScopeRecord record, byte[] enc, byte[] sealed, List<String> custodians) {}
-
-    private record Failed(InScopeRecord record, String reason) {}
-
-    private record PageOutcome(List<RecoveredKey> keys, int released, int resent, boolean exhausted, String stopped) {}
+    /** A released record on its way out: its sealed key, or why it could not be opened. */
+    private record Opened(ReleaseLedger.Release release, CompletableFuture<RecoveredKey> key, String failure,
+                          InsufficientCustodiansException unavailable) {}
 
     public RecoveryReport recover(String caller, String warrantId, boolean onlyNew, RecoverySink sink) throws InterruptedException {
         Warrant w;
@@ -108,6 +103,8 @@ public final class RecoveryService {
             if (warrants.state(w) != WarrantState.ACTIVE) {
                 throw new WarrantNotActiveException("cannot recover: " + w.whyNotActive(warrants.now(), warrants.policy()));
             }
+            // From here on only what the authorities' signatures still vouch for is used.
+            w = warrants.requireIntact(caller, warrantId);
             List<String> lacking = custodians.missing(warrantId);
             if (!lacking.isEmpty()) {
                 throw new WarrantNotActiveException("cannot recover: too few custodians have activated their share for warrant "
@@ -116,14 +113,15 @@ public final class RecoveryService {
         } catch (EscrowException e) {
             throw warrants.rejected("recovery_refused", caller, warrantId, e);
         }
+        Warrant verified = w;
         audit(caller, "recovery_started", Map.of("warrant_id", warrantId, "only_new", onlyNew));
         Tally tally = new Tally();
         String outcome = "complete";
         long cursor = -1;
-        Hpke.Recipient recipient = new Hpke.Recipient(w.spec().recipientPublicKey());
-        // Page n+1 is opened in the tokens while page n commits and is sent: the database round
-        // trip and fsync then cost no token time. Commits stay in page order.
-        CompletableFuture<Void> inFlight = CompletableFuture.completedFuture(null);
+        Hpke.Recipient recipient = new Hpke.Recipient(verified.spec().recipientPublicKey());
+        // Page n is sealed and sent while page n+1 is read, committed and opened in the tokens:
+        // sending then costs no token time. Pages are committed and sent in order.
+        CompletableFuture<Void> sending = CompletableFuture.completedFuture(null);
         try {
             while (true) {
                 if (!sink.awaitReady()) {
@@ -132,32 +130,50 @@ public final class RecoveryService {
                 }
                 long after = cursor;
                 List<InScopeRecord> page = db.inTransaction("reading records for warrant " + warrantId,
-                        c -> ReleaseStore.page(c, warrantId, w.spec(), after, onlyNew, PAGE));
+                        c -> ReleaseStore.page(c, warrantId, verified.spec(), after, onlyNew, PAGE));
                 if (page.isEmpty()) {
                     break;
                 }
-                cursor = page.get(page.size() - 1).depositIndex();
-                List<CompletableFuture<Prepared>> sealing = new ArrayList<>();
-                List<Failed> failures = new ArrayList<>();
-                for (InScopeRecord r : page) {
-                    open(warrantId, w.spec(), recipient, r, sealing, failures);
+                int threshold = page.stream().mapToInt(r -> keys.require(r.keyId()).threshold()).max().orElseThrow();
+                CustodianAccess.Reservation reserved = custodians.reserve(warrantId, threshold, page.size());
+                if (reserved.records() == 0) {
+                    await(sending);
+                    throw new WarrantNotActiveException("recovery stopped: fewer than " + threshold + " custodians hold an "
+                            + "activation with uses left for warrant " + warrantId + "; custodians must activate again");
                 }
-                List<Prepared> prepared = new ArrayList<>(sealing.size());
-                for (CompletableFuture<Prepared> f : sealing) {
-                    prepared.add(awaitValue(f));
-                }
-                await(inFlight);
-                if (tally.stopped != null || tally.exhausted) {
+                List<InScopeRecord> batch = page.subList(0, reserved.records());
+                cursor = batch.get(batch.size() - 1).depositIndex();
+                ReleaseLedger.Committed committed = db.inTransaction("releasing records under warrant " + warrantId,
+                        c -> ReleaseLedger.commitReleases(c, caller, warrantId, onlyNew, batch, reserved.custodianIds(),
+                                verified.signedBytes(), warrants.now(), warrants.policy()));
+                if (committed.stopped() != null) {
+                    await(sending);
+                    tally.stopped = committed.stopped();
                     break;
                 }
-                inFlight = CompletableFuture.runAsync(() -> {
-                    PageOutcome p = db.inTransaction("releasing records under warrant " + warrantId,
-                            c -> commit(c, caller, warrantId, onlyNew, prepared, failures));
-                    p.keys().forEach(sink::send);
-                    tally.add(p, failures);
-                }, committer);
+                List<Opened> opened = new ArrayList<>(committed.releases().size());
+                InsufficientCustodiansException unavailable = null;
+                for (ReleaseLedger.Release r : committed.releases()) {
+                    // Once the reserved custodians cannot all answer, the rest of the page is not tried.
+                    Opened o = unavailable == null ? open(warrantId, verified.spec(), recipient, r, reserved)
+                            : new Opened(r, null, unavailable.getMessage(), unavailable);
+                    unavailable = o.unavailable();
+                    opened.add(o);
+                }
+                await(sending);
+                sending = CompletableFuture.runAsync(() -> deliver(caller, warrantId, opened, sink, tally), sender);
+                if (committed.exhausted()) {
+                    tally.exhausted = true;
+                    break;
+                }
+                if (unavailable != null) {
+                    // The reserved custodians could not all answer (a token failed, or a consent
+                    // ended meanwhile). Their records are released, so a later Recover sends them.
+                    await(sending);
+                    throw unavailable;
+                }
             }
-            await(inFlight);
+            await(sending);
             if (tally.stopped != null) {
                 outcome = tally.stopped;
                 throw new WarrantNotActiveException("recovery stopped: " + tally.stopped);
@@ -176,7 +192,7 @@ public final class RecoveryService {
         return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, tally.failedRecords, outcome);
     }
 
-    /** Totals of the committed pages; written by the committer, read after joining it. */
+    /** Totals of the delivered pages; written by the sender, read after joining it. */
     private static final class Tally {
         int released;
         int resent;
@@ -184,29 +200,52 @@ public final class RecoveryService {
         final List<RecoveryReport.FailedRecord> failedRecords = new ArrayList<>();
         String stopped;
         boolean exhausted;
+    }
 
-        void add(PageOutcome p, List<Failed> failures) {
-            released += p.released();
-            resent += p.resent();
-            failed += failures.size();
-            for (Failed f : failures) {
-                if (failedRecords.size() < RecoveryReport.MAX_LISTED) {
-                    failedRecords.add(new RecoveryReport.FailedRecord(f.record().recordId().toString(), f.reason()));
-                }
+    /**
+     * Audits the page's failures, then sends its keys in page order. Runs on {@link #sender},
+     * one page at a time.
+     */
+    private void deliver(String caller, String warrantId, List<Opened> page, RecoverySink sink, Tally tally) {
+        List<ReleaseLedger.Failure> failures = new ArrayList<>();
+        List<RecoveredKey> out = new ArrayList<>(page.size());
+        int released = 0;
+        int resent = 0;
+        for (Opened o : page) {
+            if (o.failure() != null) {
+                failures.add(new ReleaseLedger.Failure(o.release(), o.failure()));
+                continue;
             }
-            stopped = p.stopped();
-            exhausted = p.exhausted();
+            out.add(o.key().join());
+            if (o.release().repeat()) {
+                resent++;
+            } else {
+                released++;
+            }
         }
+        db.inTransaction("auditing records that did not open under warrant " + warrantId,
+                c -> {
+                    ReleaseLedger.commitFailures(c, caller, warrantId, failures, warrants.now());
+                    return null;
+                });
+        out.forEach(sink::send);
+        tally.released += released;
+        tally.resent += resent;
+        tally.failed += failures.size();
+        for (ReleaseLedger.Failure f : failures) {
+            if (tally.failedRecords.size() < RecoveryReport.MAX_LISTED) {
+                tally.failedRecords.add(new RecoveryReport.FailedRecord(f.release().record().recordId().toString(), f.reason()));
+            }
+        }
+        Counter.builder("escrow.recovery.records").description("Records sent to recipients, first releases and repeats")
+                .tag("kind", "release").register(meters).increment(released);
+        Counter.builder("escrow.recovery.records").tag("kind", "re-release").register(meters).increment(resent);
     }
 
-    /** Waits for the previous page's commit; its failure becomes this recovery's. */
+    /** Waits for the previous page's delivery; its failure becomes this recovery's. */
     private static void await(CompletableFuture<Void> f) throws InterruptedException {
-        awaitValue(f);
-    }
-
-    private static <T> T awaitValue(CompletableFuture<T> f) throws InterruptedException {
         try {
-            return f.get();
+            f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
@@ -216,12 +255,13 @@ public final class RecoveryService {
     }
 
     /**
-     * Opens one record in the tokens and queues its re-sealing on {@link #sealer}, so that the
-     * host's two scalar multiplications for the seal overlap the next record's token ECDHs. A
-     * record that does not open goes to {@code failures}. The plaintext is wiped once sealed.
+     * Opens one released record in the reserved tokens and queues its re-sealing on
+     * {@link #sealer}, so that the host's two scalar multiplications for the seal overlap the next
+     * record's token ECDHs. The plaintext is wiped once sealed.
      */
-    private void open(String warrantId, WarrantSpec spec, Hpke.Recipient recipient, InScopeRecord r,
-                      List<CompletableFuture<Prepared>> sealing, List<Failed> failures) {
+    private Opened open(String warrantId, WarrantSpec spec, Hpke.Recipient recipient, ReleaseLedger.Release release,
+                        CustodianAccess.Reservation reserved) {
+        InScopeRecord r = release.record();
         if (!spec.covers(r.subjectId(), r.coversFrom(), r.coversUntil())) {
             throw new IllegalStateException("record " + r.recordId() + " is outside warrant " + warrantId);
         }
@@ -230,78 +270,26 @@ public final class RecoveryService {
         byte[] aad = ContractLabels.depositAad(r.subjectId(), r.coversFrom(), r.coversUntil());
         ThresholdDecryptor.Opening opening;
         try {
-            opening = decryptor.open(keys.require(r.keyId()), custodians.tokensFor(warrantId), r.enc(), info, aad, r.ciphertext());
+            opening = decryptor.open(keys.require(r.keyId()), reserved.tokens(), r.enc(), info, aad, r.ciphertext());
         } catch (CiphertextRejectedException e) {
-            failures.add(new Failed(r, e.getMessage()));
-            return;
+            return new Opened(release, null, e.getMessage(), null);
+        } catch (InsufficientCustodiansException e) {
+            return new Opened(release, null, e.getMessage(), e);
         }
         perRecord.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         custodians.used(warrantId, opening.custodiansUsed());
-        sealing.add(CompletableFuture.supplyAsync(() -> {
+        long auditIndex = release.auditIndex();
+        return new Opened(release, CompletableFuture.supplyAsync(() -> {
             byte[] plaintext = opening.plaintext();
             try {
                 Hpke.Sealed sealed = hpke.seal(recipient, ContractLabels.recoveryInfo(warrantId),
                         ContractLabels.recoveryAad(r.recordId().toString()), plaintext, rng);
-                return new Prepared(r, sealed.enc(), sealed.ciphertext(), opening.custodiansUsed());
+                return new RecoveredKey(r.recordId(), r.subjectId(), r.coversFrom(), r.coversUntil(), sealed.enc(),
+                        sealed.ciphertext(), auditIndex);
             } finally {
                 Arrays.fill(plaintext, (byte) 0);
             }
-        }, sealer));
-    }
-
-    private PageOutcome commit(Connection c, String caller, String warrantId, boolean onlyNew, List<Prepared> prepared,
-                               List<Failed> failures) throws SQLException {
-        long index = AuditAppender.lockHead(c);
-        Instant now = warrants.now();
-        Warrant locked = WarrantStore.find(c, warrantId, true).orElseThrow();
-        if (locked.state(now, warrants.policy()) != WarrantState.ACTIVE) {
-            return new PageOutcome(List.of(), 0, 0, false, locked.whyNotActive(now, warrants.policy()));
-        }
-        Set<UUID> already = ReleaseStore.released(c, warrantId, prepared.stream().map(p -> p.record().recordId()).toList());
-        int remaining = locked.spec().maxRecords() - locked.recordsReleased();
-        List<AuditEntry> leaves = new ArrayList<>();
-        List<RecoveredKey> keysOut = new ArrayList<>();
-        List<UUID> newIds = new ArrayList<>();
-        List<Long> newIndexes = new ArrayList<>();
-        int resent = 0;
-        for (Prepared p : prepared) {
-            boolean repeat = already.contains(p.record().recordId());
-            if ((!repeat && remaining == 0) || (repeat && onlyNew)) {
-                continue;
-            }
-            long idx = index + leaves.size();
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("warrant_id", warrantId);
-            f.put("record_id", p.record().recordId().toString());
-            f.put("key_id", p.record().keyId());
-            f.put("custodians", String.join(",", p.custodians()));
-            leaves.add(AuditEntry.of(repeat ? "re-release" : "release", now, caller, f));
-            if (repeat) {
-                resent++;
-            } else {
-                newIds.add(p.record().recordId());
-                newIndexes.add(idx);
-                remaining--;
-            }
-            InScopeRecord r = p.record();
-            keysOut.add(new RecoveredKey(r.recordId(), r.subjectId(), r.coversFrom(), r.coversUntil(), p.enc(), p.sealed(), idx));
-        }
-        for (Failed f : failures) {
-            leaves.add(AuditEntry.of("release_failed", now, caller, Map.of("warrant_id", warrantId,
-                    "record_id", f.record().recordId().toString(), "reason", f.reason())));
-        }
-        boolean exhausted = remaining == 0;
-        if (exhausted) {
-            leaves.add(AuditEntry.of("warrant_exhausted", now, caller,
-                    Map.of("warrant_id", warrantId, "max_records", locked.spec().maxRecords())));
-            WarrantStore.record(c, warrantId, Warrant.Recorded.EXHAUSTED);
-        }
-        AuditAppender.append(c, index, leaves);
-        ReleaseStore.insert(c, warrantId, newIds, newIndexes, now);
-        Counter.builder("escrow.recovery.records").description("Records sent to recipients, first releases and repeats")
-                .tag("kind", "release").register(meters).increment(newIds.size());
-        Counter.builder("escrow.recovery.records").tag("kind", "re-release").register(meters).increment(resent);
-        return new PageOutcome(keysOut, newIds.size(), resent, exhausted, null);
+        }, sealer), null, null);
     }
 
     private void end(String caller, String warrantId, Tally tally, String outcome) {

@@ -53,7 +53,8 @@ public final class WarrantService {
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
         // Registered up front so that dashboards show zero rather than no data.
-        for (String name : new String[] {"escrow.warrants.filed", "escrow.warrant.approvals", "escrow.warrants.revoked"}) {
+        for (String name : new String[] {"escrow.warrants.filed", "escrow.warrant.approvals", "escrow.warrants.revoked",
+                "escrow.warrant.evidence.mismatches"}) {
             meters.counter(name);
         }
     }
@@ -109,6 +110,27 @@ public final class WarrantService {
         expireDue();
         return db.inTransaction("reading warrant " + warrantId, c -> WarrantStore.find(c, warrantId, false))
                 .orElseThrow(() -> new WarrantNotFoundException(warrantId));
+    }
+
+    /**
+     * The warrant as stored, once its evidence is re-verified ({@link WarrantEvidence}): what a
+     * release may rely on. Any mismatch is audited as {@code evidence_mismatch} and refused with
+     * FAILED_PRECONDITION; nothing is released.
+     */
+    public Warrant requireIntact(String caller, String warrantId) {
+        WarrantEvidence.Stored stored = db.inTransaction("re-reading the evidence of warrant " + warrantId,
+                c -> new WarrantEvidence.Stored(WarrantStore.find(c, warrantId, false).orElseThrow(
+                        () -> new WarrantNotFoundException(warrantId)), WarrantStore.storedApprovals(c, warrantId),
+                        WarrantStore.releaseRows(c, warrantId)));
+        List<String> problems = WarrantEvidence.problems(stored, authorities, policy, clock.instant());
+        if (problems.isEmpty()) {
+            return stored.warrant();
+        }
+        String reasons = String.join("; ", problems);
+        audit.append("evidence_mismatch", caller, Map.of("warrant_id", warrantId, "problems", reasons));
+        meters.counter("escrow.warrant.evidence.mismatches").increment();
+        throw new WarrantNotActiveException("warrant " + warrantId + " does not match the evidence it was approved on: "
+                + reasons);
     }
 
     public WarrantState state(Warrant w) {

@@ -83,6 +83,35 @@ public final class WarrantStore {
                 approvals, w.recordsReleased()));
     }
 
+    /** An approval row as stored, with the CMS signature it was accepted on. */
+    public record StoredApproval(String authority, String signer, byte[] cms) {}
+
+    /** Every approval row of a warrant with its CMS signature, for re-verification. */
+    public static List<StoredApproval> storedApprovals(Connection c, String warrantId) throws SQLException {
+        List<StoredApproval> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "select authority, signer, cms_signature from warrant_approvals where warrant_id = ? order by authority")) {
+            ps.setString(1, warrantId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StoredApproval(rs.getString(1), rs.getString(2), rs.getBytes(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** How many release rows a warrant has: the records its cap has counted. */
+    public static int releaseRows(Connection c, String warrantId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select count(*) from warrant_releases where warrant_id = ?")) {
+            ps.setString(1, warrantId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     public static void insertApproval(Connection c, String warrantId, String authority, String signer, Instant signingTime,
                                Instant approvedAt, byte[] cms, long auditIndex) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("insert into warrant_approvals (warrant_id, authority, signer, "

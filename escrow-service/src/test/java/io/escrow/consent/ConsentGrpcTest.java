@@ -48,7 +48,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -172,6 +175,80 @@ class ConsentGrpcTest {
         fails(Status.Code.FAILED_PRECONDITION, () -> recover(w));
     }
 
+    private Warrant activeWarrant(String subject, int maxRecords) {
+        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder()
+                .setSpec(Warrants.spec(Warrants.recipient(), 0, 10, maxRecords, subject)).build());
+        for (String a : List.of("court", "ministry")) {
+            w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                    .setCmsSignature(Warrants.sign(w.getSignedBytes(), a)).build());
+        }
+        return w;
+    }
+
+    private Map<String, Integer> usesLeft(Warrant w) {
+        Map<String, Integer> out = new TreeMap<>();
+        custodians.listActivations(ListActivationsRequest.newBuilder().setWarrantId(w.getWarrantId()).build())
+                .getActivationsList().forEach(a -> out.put(a.getCustodianId() + " " + a.getState(), a.getUsesLeft()));
+        return out;
+    }
+
+    /**
+     * The cap bounds decryption: with max_records 5 and two consents of 10 uses each, records past
+     * the cap are never opened, so each consent is charged 5 uses whether 7 or 12 records are in
+     * scope (before, 7 records spent 7 uses, and 12 exhausted both consents and released nothing).
+     */
+    @Test
+    void recover_pastMaxRecords_opensNoMoreRecordsThanItReleases() throws Exception {
+        for (int inScope : new int[] {7, 12}) {
+            String s = "consent-cap-" + inScope + "-" + UUID.randomUUID();
+            for (int i = 0; i < inScope; i++) {
+                escrow.deposit(sealed(s));
+            }
+            Warrant w = activeWarrant(s, 5);
+            custodians.activateShare(activation(w, "custodian-1", "custodian-1").setMaxUses(10).build());
+            custodians.activateShare(activation(w, "custodian-3", "custodian-3").setMaxUses(10).build());
+            List<RecoveredKey> out = recover(w);
+            assertEquals(5, out.size(), inScope + " in scope");
+            // The warrant is exhausted, so its activations end too (DEACTIVATED, within a second).
+            Map<String, Integer> uses = new TreeMap<>();
+            usesLeft(w).forEach((k, v) -> uses.put(k.substring(0, k.indexOf(' ')), v));
+            assertEquals(Map.of("custodian-1", 5, "custodian-3", 5), uses, inScope + " in scope");
+            assertEquals(5, audit.find(mark, "release", w.getWarrantId()).size());
+        }
+    }
+
+    /**
+     * Consents with fewer uses than records in scope: the recovery opens only what the uses
+     * cover, sends it, and stops with FAILED_PRECONDITION instead of failing every record; once
+     * the custodians consent again, the rest follows.
+     */
+    @Test
+    void recover_withFewerUsesThanRecords_sendsWhatTheUsesCover_thenResumesAfterNewConsent() throws Exception {
+        String s = "consent-uses-" + UUID.randomUUID();
+        for (int i = 0; i < 5; i++) {
+            escrow.deposit(sealed(s));
+        }
+        Warrant w = activeWarrant(s, 10);
+        custodians.activateShare(activation(w, "custodian-1", "custodian-1").setMaxUses(3).build());
+        custodians.activateShare(activation(w, "custodian-3", "custodian-3").setMaxUses(4).build());
+        List<RecoveredKey> received = new ArrayList<>();
+        Iterator<RecoveredKey> stream = recovery.recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stream.forEachRemaining(received::add));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().contains("activate again"), e.getStatus().toString());
+        assertEquals(3, received.size());
+        assertEquals(Map.of("custodian-1 EXHAUSTED", 0, "custodian-3 ACTIVE", 1), usesLeft(w));
+        assertEquals(0, audit.find(mark, "release_failed", w.getWarrantId()).size());
+
+        custodians.activateShare(activation(w, "custodian-1", "custodian-1").setMaxUses(5).build());
+        custodians.activateShare(activation(w, "custodian-2", "custodian-2").setMaxUses(5).build());
+        List<RecoveredKey> rest = new ArrayList<>();
+        recovery.recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).setOnlyNew(true).build())
+                .forEachRemaining(rest::add);
+        assertEquals(2, rest.size());
+        assertEquals(5, audit.find(mark, "release", w.getWarrantId()).size());
+    }
+
     @Test
     void activation_badInputs_areRefusedAndAudited() throws Exception {
         String s = "consent-bad-" + UUID.randomUUID();
@@ -224,9 +301,10 @@ class ConsentGrpcTest {
         DepositReceipt r = escrow.deposit(d);
         Warrant w = activeWarrant(s);
         assertTrue(serviceTokens.available().isEmpty(), "the service holds no custodian session of its own");
-        assertTrue(access.tokensFor(w.getWarrantId()).isEmpty());
+        CustodianAccess.Reservation reserved = access.reserve(w.getWarrantId(), key.getThreshold(), 1);
+        assertEquals(0, reserved.records());
         assertThrows(InsufficientCustodiansException.class, () -> decryptor.open(keys.require(key.getKeyId()),
-                access.tokensFor(w.getWarrantId()), d.getEnc().toByteArray(),
+                reserved.tokens(), d.getEnc().toByteArray(),
                 ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8),
                 (s + "\n1\n2").getBytes(StandardCharsets.UTF_8), d.getCiphertext().toByteArray()));
         // Without a custodian's credential the process cannot log in to a custodian token at all.
