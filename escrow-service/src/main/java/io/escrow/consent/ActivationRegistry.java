@@ -110,6 +110,8 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
     private final Map<String, Session> sessions = new LinkedHashMap<>();
     private final Deque<Activation> ended = new ArrayDeque<>();
     private final ScheduledExecutorService timer;
+    private final CredentialFailures credentialFailures = new CredentialFailures(CredentialFailures.MAX_FAILURES,
+            CredentialFailures.LOCKOUT);
 
     public ActivationRegistry(List<TokenConfig> custodianTokens, TrustAnchors anchors, WarrantService warrants, KeyRegistry keys,
                               Database db, Clock clock, Duration maxTtl) {
@@ -174,7 +176,8 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
                     + "(escrow.custodians." + r.custodianId() + ".trust-anchor)");
         }
         Warrant w = warrants.get(r.warrantId());
-        if (warrants.state(w).isFinal()) {
+        // Consent is given to a warrant the authorities have fully approved, never in advance.
+        if (warrants.state(w) != io.escrow.warrant.WarrantState.ACTIVE) {
             throw new ActivationRejectedException(EscrowException.Category.FAILED_PRECONDITION,
                     "cannot activate: " + w.whyNotActive(clock.instant(), warrants.policy()));
         }
@@ -205,6 +208,7 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         }
         String key = r.custodianId() + '\0' + r.warrantId();
         synchronized (this) {
+            credentialFailures.requireNotLockedOut(r.custodianId(), now);
             if (live.containsKey(key)) {
                 throw new ActivationRejectedException(EscrowException.Category.ALREADY_EXISTS, "custodian " + r.custodianId()
                         + " already has a live activation for warrant " + r.warrantId() + "; deactivate it first");
@@ -212,11 +216,11 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
             Session s = sessions.get(r.custodianId());
             boolean fresh = s == null;
             if (fresh) {
-                s = new Session(login(token, r.credential()), mac(r.credential()));
+                s = new Session(login(token, r.credential(), now), mac(r.credential()));
             } else if (!MessageDigest.isEqual(s.credentialMac, mac(r.credential()))) {
-                throw new ActivationRejectedException(EscrowException.Category.PERMISSION_DENIED,
-                        "credential: not accepted by the token of " + r.custodianId());
+                throw credentialFailures.failed(r.custodianId(), now);
             }
+            credentialFailures.succeeded(r.custodianId());
             Live a = new Live(r.custodianId(), r.warrantId(), expires, (int) r.maxUses());
             try {
                 record(caller, a, sig, cmsHash, now);
@@ -236,14 +240,13 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
     }
 
     /** Logs in with the custodian's credential and checks the token holds the current key's share. */
-    private Pkcs11ShareToken login(TokenConfig config, char[] credential) {
+    private Pkcs11ShareToken login(TokenConfig config, char[] credential, Instant now) {
         PinSource.Memory pin = PinSource.memory(credential);
         Pkcs11ShareToken t;
         try {
             t = Pkcs11ShareToken.open(new TokenConfig(config.custodianId(), config.library(), config.label(), pin));
         } catch (HsmException.WrongPin e) {
-            throw new ActivationRejectedException(EscrowException.Category.PERMISSION_DENIED,
-                    "credential: not accepted by the token of " + config.custodianId());
+            throw credentialFailures.failed(config.custodianId(), now);
         } finally {
             pin.wipe();
         }
@@ -380,13 +383,32 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         }
     }
 
-    /** Ends every activation whose time is up. */
+    /**
+     * Ends every activation whose time is up, and every activation whose warrant is no longer
+     * ACTIVE (revoked, expired or exhausted, on whichever replica that happened).
+     */
     public void expireDue() {
         Instant now = clock.instant();
+        List<String> warrantIds;
         synchronized (this) {
             for (Live a : List.copyOf(live.values())) {
                 if (!now.isBefore(a.expiresAt)) {
                     end(a, Activation.State.EXPIRED, "escrow-service");
+                }
+            }
+            warrantIds = live.values().stream().map(a -> a.warrantId).distinct().toList();
+        }
+        for (String id : warrantIds) {
+            Warrant w = warrants.get(id);
+            io.escrow.warrant.WarrantState state = warrants.state(w);
+            if (state == io.escrow.warrant.WarrantState.ACTIVE) {
+                continue;
+            }
+            synchronized (this) {
+                for (Live a : List.copyOf(live.values())) {
+                    if (a.warrantId.equals(id)) {
+                        end(a, Activation.State.DEACTIVATED, "escrow-service");
+                    }
                 }
             }
         }

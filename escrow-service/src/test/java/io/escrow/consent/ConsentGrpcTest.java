@@ -250,6 +250,36 @@ class ConsentGrpcTest {
     }
 
     @Test
+    void activation_forAPendingWarrant_isRefused() throws Exception {
+        String s = "consent-pending-" + UUID.randomUUID();
+        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder()
+                .setSpec(Warrants.spec(Warrants.recipient(), 0, 10, 5, s)).build());
+        w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                .setCmsSignature(Warrants.sign(w.getSignedBytes(), "court")).build());
+        assertEquals(Warrant.WarrantState.PENDING, w.getState());
+        ActivateShareRequest early = activation(w, "custodian-1", "custodian-1").build();
+        StatusRuntimeException e = fails(Status.Code.FAILED_PRECONDITION, () -> custodians.activateShare(early));
+        assertTrue(e.getStatus().getDescription().contains("PENDING"), e.getStatus().toString());
+        assertEquals(1, audit.find(mark, "activation_rejected", w.getWarrantId()).size());
+    }
+
+    @Test
+    void revocation_endsTheWarrantsActivations() throws Exception {
+        String s = "consent-revoked-" + UUID.randomUUID();
+        Warrant w = activeWarrant(s);
+        custodians.activateShare(activation(w, "custodian-1", "custodian-1").build());
+        warrants.revokeWarrant(io.escrow.proto.v1.RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                .setCmsSignature(Warrants.sign(io.escrow.warrant.SignedBytes.revocation(w.getWarrantId()),
+                        TestAuthorities.signer("court"))).build());
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!usesLeft(w).containsKey("custodian-1 DEACTIVATED") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(Map.of("custodian-1 DEACTIVATED", 100), usesLeft(w));
+        assertEquals(1, audit.find(mark, "activation_deactivated", w.getWarrantId()).size());
+    }
+
+    @Test
     void activation_badInputs_areRefusedAndAudited() throws Exception {
         String s = "consent-bad-" + UUID.randomUUID();
         Warrant w = activeWarrant(s);
