@@ -3,6 +3,10 @@ package io.escrow.warrant;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.escrow.error.InvalidArgumentException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -47,6 +51,44 @@ class SignedBytesTest {
         assertFalse(Arrays.equals(a, SignedBytes.encode("w-2", spec(List.of("alice", "bob"), 5))));
         assertFalse(Arrays.equals(a, SignedBytes.encode("w-1", spec(List.of("bob", "alice"), 5))));
         assertFalse(Arrays.equals(a, SignedBytes.encode("w-1", spec(List.of("alice", "bob"), 6))));
+    }
+
+    @Test
+    void decode_ofEncode_givesBackTheIdAndSpec() {
+        WarrantSpec spec = spec(List.of("alice", "bob"), 5);
+        SignedBytes.Decoded d = SignedBytes.decode("signed_bytes", SignedBytes.encode("w-1", spec));
+        assertEquals("w-1", d.warrantId());
+        assertEquals(spec, d.spec());
+        assertEquals(List.of("alice", "bob"), d.spec().subjectIds());
+        assertEquals(5, d.spec().maxRecords());
+    }
+
+    private static String text() {
+        return new String(SignedBytes.encode("w-1", spec(List.of("alice"), 5)), StandardCharsets.UTF_8);
+    }
+
+    private static void rejects(String text, String problem) {
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> SignedBytes.decode("signed_bytes", text.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(e.getMessage().startsWith("signed_bytes: "), e.getMessage());
+        assertTrue(e.getMessage().contains(problem), e.getMessage());
+    }
+
+    @Test
+    void decode_ofMalformedBytes_failsNamingTheProblem() {
+        rejects("", "is empty");
+        rejects(text().replace("escrow/v1/warrant", "escrow/v2/warrant"), "does not start with");
+        rejects(text().substring(0, text().length() - 1), "does not end with a line feed");
+        rejects(text().replace("subject_id=alice\n", ""), "names no subject_id");
+        rejects(text().replace("max_records=5", "max_records=0"), "max_records is not a positive integer");
+        rejects(text().replace("max_records=5", "max_records=+5"), "not in canonical form");
+        rejects(text().replace("covers_from=1700000000", "covers_from=x"), "covers_from is not Unix seconds");
+        rejects(text().replace("(2023-11-14T22:13:20Z)", "(2023-11-14T22:13:21Z)"), "not in canonical form");
+        rejects(text().replace("recipient_public_key=04", "recipient_public_key=4"), "is not lowercase hex");
+        rejects(text().replace("nonce=00", "nonce=AA"), "is not lowercase hex");
+        rejects(text() + "extra=1\n", "unexpected line");
+        rejects(text().substring(0, text().indexOf("nonce=")), "ends early");
+        rejects(text().replace("case_reference=", "case_ref="), "should be case_reference=");
     }
 
     @Test
