@@ -210,8 +210,8 @@ class EmbeddedServiceSystemTest {
                 .openStream().readAllBytes());
         for (String name : new String[] {"escrow_deposits_accepted_total", "escrow_deposit_latency_seconds",
                 "escrow_deposit_batch_size", "escrow_warrants_filed_total", "escrow_warrant_approvals_total",
-                "escrow_warrants_revoked_total", "escrow_recovery_records_total", "escrow_custodian_ecdh_latency_seconds",
-                "escrow_custodian_ecdh_errors_total", "escrow_audit_log_size", "escrow_audit_checkpoint_age_seconds",
+                "escrow_warrants_revoked_total", "escrow_recovery_records_total", "escrow_custodian_agent_latency_seconds",
+                "escrow_custodian_agent_errors_total", "escrow_audit_log_size", "escrow_audit_checkpoint_age_seconds",
                 "escrow_audit_stream_subscribers"}) {
             assertTrue(metrics.contains(name), name + " missing from /q/metrics");
         }

@@ -3,6 +3,7 @@ package io.escrow.system;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -46,6 +47,7 @@ class K8sManifestsTest {
             "v1/ConfigMap", ConfigMap.class,
             "v1/Service", Service.class,
             "apps/v1/Deployment", Deployment.class,
+            "apps/v1/StatefulSet", io.fabric8.kubernetes.api.model.apps.StatefulSet.class,
             "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
             "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
             "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
@@ -73,7 +75,7 @@ class K8sManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"base", "overlays/dev", "overlays/prod"})
+    @ValueSource(strings = {"base", "overlays/dev", "overlays/prod", "custodian-agent"})
     void everyDocument_parsesIntoTheModel_withoutUnknownFields(String overlay) throws Exception {
         for (JsonNode doc : render(overlay)) {
             String kind = doc.path("apiVersion").asText() + "/" + doc.path("kind").asText();
@@ -148,6 +150,78 @@ class K8sManifestsTest {
                 && p.getSpec().getIngress().stream().anyMatch(r -> r.getPorts().stream().anyMatch(port -> port.getPort().getIntVal() == 9000))
                 && p.getSpec().getIngress().stream().anyMatch(r -> r.getPorts().stream().anyMatch(port -> port.getPort().getIntVal() == 8080))),
                 overlay + ": a NetworkPolicy must select the pods and limit gRPC and metrics");
+    }
+
+    /** The custodian's own agent: one stateful replica, mutual TLS, its PIN from its own Secret, reachable only as allowed. */
+    @org.junit.jupiter.api.Test
+    void custodianAgent_isOneStatefulReplica_withMutualTls_andANetworkPolicy() throws Exception {
+        io.fabric8.kubernetes.api.model.apps.StatefulSet set = null;
+        List<NetworkPolicy> policies = new ArrayList<>();
+        for (JsonNode doc : render("custodian-agent")) {
+            switch (doc.path("kind").asText()) {
+                case "StatefulSet" -> set = JSON.treeToValue(doc, io.fabric8.kubernetes.api.model.apps.StatefulSet.class);
+                case "NetworkPolicy" -> policies.add(JSON.treeToValue(doc, NetworkPolicy.class));
+                default -> { }
+            }
+        }
+        assertNotNull(set, "no StatefulSet");
+        assertEquals(1, set.getSpec().getReplicas(), "one agent per journal");
+        assertTrue(set.getSpec().getVolumeClaimTemplates().stream().anyMatch(v -> v.getMetadata().getName().equals("state")),
+                "the journal is on a persistent volume");
+        var pod = set.getSpec().getTemplate().getSpec();
+        Container agent = pod.getContainers().get(0);
+        String args = String.join(" ", agent.getArgs());
+        for (String flag : List.of("custodian serve", "--tls-cert=", "--tls-key=", "--tls-client-ca=", "--pin-file=",
+                "--authorities=", "--custodian-ca=", "--state=/var/lib/custodian-agent")) {
+            assertTrue(args.contains(flag), "agent args lack " + flag + ": " + args);
+        }
+        assertNotNull(agent.getReadinessProbe().getTcpSocket(), "readiness probe");
+        assertNotNull(agent.getLivenessProbe().getTcpSocket(), "liveness probe");
+        List<Container> all = new ArrayList<>(pod.getContainers());
+        all.addAll(pod.getInitContainers());
+        for (Container c : all) {
+            assertTrue(c.getSecurityContext().getReadOnlyRootFilesystem(), c.getName());
+            assertFalse(c.getSecurityContext().getAllowPrivilegeEscalation(), c.getName());
+            assertTrue(c.getSecurityContext().getCapabilities().getDrop().contains("ALL"), c.getName());
+            assertNotNull(c.getResources().getLimits().get("memory"), c.getName());
+        }
+        assertTrue(pod.getVolumes().stream().anyMatch(v -> v.getSecret() != null
+                && v.getSecret().getSecretName().equals("custodian-token-pin")), "the PIN comes from the custodian's own Secret");
+        Map<String, String> labels = set.getSpec().getTemplate().getMetadata().getLabels();
+        assertTrue(policies.stream().anyMatch(p -> labels.entrySet().containsAll(p.getSpec().getPodSelector().getMatchLabels().entrySet())
+                && p.getSpec().getIngress().stream().allMatch(r -> r.getPorts().stream().allMatch(port -> port.getPort().getIntVal() == 9101))),
+                "a NetworkPolicy admits only the agent port");
+    }
+
+    /** Production is configured for the whole story: every custodian's agent with TLS, and every custodian's own client identity. */
+    @org.junit.jupiter.api.Test
+    void prodOverlay_configuresEveryCustodiansAgentAndClientIdentity() throws Exception {
+        java.util.Properties props = new java.util.Properties();
+        List<NetworkPolicy> policies = new ArrayList<>();
+        for (JsonNode doc : render("overlays/prod")) {
+            if (doc.path("kind").asText().equals("ConfigMap") && doc.path("metadata").path("name").asText().startsWith("escrow-config")) {
+                props.load(new java.io.StringReader(doc.path("data").path("application.properties").asText()));
+            } else if (doc.path("kind").asText().equals("NetworkPolicy")) {
+                policies.add(JSON.treeToValue(doc, NetworkPolicy.class));
+            }
+        }
+        List<String> custodians = List.of(props.getProperty("escrow.hsm.custodians").split(","));
+        assertEquals(3, custodians.size());
+        List<String> clients = List.of(props.getProperty("escrow.tls.client-names").split(","));
+        for (String id : custodians) {
+            String prefix = "escrow.custodians." + id + ".";
+            for (String key : List.of("agent", "agent-tls-ca", "agent-tls-cert", "agent-tls-key")) {
+                assertNotNull(props.getProperty(prefix + key), prefix + key);
+            }
+            assertNull(props.getProperty("escrow.hsm.token." + id + ".pin-file"), "no custodian PIN in the service's configuration");
+            assertTrue(clients.contains(id), id + " has a client identity");
+            assertEquals("custodian", props.getProperty("escrow.tls.client." + id + ".role"), id);
+        }
+        assertEquals("required", props.getProperty("escrow.custodian.consent"));
+        assertTrue(policies.stream().anyMatch(p -> p.getSpec().getIngress().stream().anyMatch(r -> r.getPorts().stream()
+                .anyMatch(port -> port.getPort().getIntVal() == 9000) && r.getFrom().stream().anyMatch(f -> f.getNamespaceSelector() != null
+                && f.getNamespaceSelector().getMatchExpressions() != null && f.getNamespaceSelector().getMatchExpressions().stream()
+                .anyMatch(e -> e.getValues().contains("custodian"))))), "custodians' namespaces reach gRPC");
     }
 
     private static void allowed(JsonNode node, Set<String> fields, String what) {

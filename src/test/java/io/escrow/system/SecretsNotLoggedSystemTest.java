@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * With every logger at DEBUG, JSON logs on and custodian consent required, the whole story
- * (ceremony, deposits, approvals, activations with PINs, recovery) runs, and then the service's
+ * (ceremony, deposits, approvals, consents to the custodians' agents, recovery through them) runs,
+ * and then the service's
  * log is searched for every secret involved: token PINs (as text and hex), the deposited session
  * keys, the demo signers' and custodians' private keys and the recipient's private key.
  */
@@ -28,7 +29,7 @@ class SecretsNotLoggedSystemTest {
         Path dataDir = Files.createTempDirectory("escrow-logs-");
         Path log = dataDir.resolve("service.log");
         String demoOutput;
-        // Consent required: the demo sends custodian PINs over gRPC, so they pass through the service.
+        // Consent required: the embedded agents log in to the tokens with the PIN files, in this process.
         try (ServiceProcess service = ServiceProcess.start(dataDir, log, Map.of(
                 "QUARKUS_LOG_LEVEL", "DEBUG", "ESCROW_LOG_JSON", "true", "ESCROW_CUSTODIAN_CONSENT", "required"))) {
             var demo = ServiceProcess.escrowctl(dataDir, "demo", "--target", "localhost:" + service.grpcPort);

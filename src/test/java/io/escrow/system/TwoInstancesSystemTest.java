@@ -45,8 +45,10 @@ class TwoInstancesSystemTest {
         Path root = Files.createTempDirectory("escrow-two-");
         postgres = EmbeddedPostgres.builder().setDataDirectory(root.resolve("shared-postgres")).setCleanDataDirectory(true)
                 .setServerConfig("synchronous_commit", "on").setServerConfig("fsync", "on").start();
+        // One data directory for both: its in-process custodian agents would be two agents per token,
+        // so this test runs the in-service token path (CustodianAgentsSystemTest runs real agents).
         Map<String, String> env = Map.of("ESCROW_DB_URL", "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres",
-                "ESCROW_DB_USERNAME", "postgres");
+                "ESCROW_DB_USERNAME", "postgres", "ESCROW_EMBEDDED_AGENTS", "false");
         Path dataDir = root.resolve("shared-data");
         a = ServiceProcess.launch(dataDir, root.resolve("a.log"), env);
         b = ServiceProcess.launch(dataDir, root.resolve("b.log"), env);

@@ -16,7 +16,8 @@ import org.eclipse.microprofile.health.Readiness;
 
 /**
  * Readiness: each custodian token must answer x(s_i·G) equal to its recorded public share, which
- * proves it is reachable, logged in, and holds the right share. Ready when at least t pass.
+ * proves it is reachable, logged in, and holds the right share; with custodian agents, each agent
+ * must answer as its own custodian. Ready when at least t pass.
  */
 @Readiness
 @ApplicationScoped
@@ -30,6 +31,9 @@ public class CustodianHealthCheck implements HealthCheck {
     @Inject
     io.escrow.config.EscrowSettings settings;
 
+    @Inject
+    jakarta.inject.Provider<CustodianAgents> agents;
+
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("custodian-tokens");
@@ -38,6 +42,17 @@ public class CustodianHealthCheck implements HealthCheck {
             return b.down().withData("problem", "no escrow key yet; run escrowctl ceremony").build();
         }
         KeyRecord k = key.get();
+        var viaAgents = agents.get().consents();
+        if (viaAgents.isPresent()) {
+            // The service reaches no custodian token: each agent must answer, as its own custodian.
+            int up = 0;
+            for (var e : viaAgents.get().reachability().entrySet()) {
+                b.withData(e.getKey(), e.getValue());
+                up += e.getValue().startsWith("UP") ? 1 : 0;
+            }
+            b.withData("key_id", k.keyId()).withData("threshold", k.threshold()).withData("agents_up", up);
+            return b.status(up >= k.threshold()).build();
+        }
         if (settings.consent() == io.escrow.config.EscrowSettings.Consent.REQUIRED) {
             // No session exists outside activations, so readiness checks that each token is present.
             int present = 0;

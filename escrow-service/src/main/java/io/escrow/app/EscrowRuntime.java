@@ -179,7 +179,10 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     CustodianAccess custodianAccess(EscrowSettings settings, CustodianTokens tokens, jakarta.inject.Provider<ActivationRegistry> activations,
-                                    MeterRegistry meters) {
+                                    CustodianAgents agents, MeterRegistry meters) {
+        if (agents.consents().isPresent()) {
+            return agents.consents().get();
+        }
         // One wrapper per custodian, replaced when its session (token object) changes, so ended
         // sessions are not kept alive here.
         java.util.Map<String, MeteredShareToken> metered = new java.util.concurrent.ConcurrentHashMap<>();
@@ -189,6 +192,18 @@ public class EscrowRuntime {
         CustodianAccess access = settings.consent() == EscrowSettings.Consent.STANDING_PINS
                 ? CustodianAccess.standing(tokens::available) : activations.get();
         return access.mapTokens(meter::apply);
+    }
+
+    /** Agent-backed custodians (escrow.custodians.ID.agent, or in-process agents in the embedded mode). */
+    @Produces
+    @Singleton
+    CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
+                                    WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters) {
+        return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters);
+    }
+
+    void closeCustodianAgents(@Disposes CustodianAgents agents) {
+        agents.close();
     }
 
     /** Custodian consent (escrow.custodians.NAME.trust-anchor, escrow.custodian.max-activation-ttl). */

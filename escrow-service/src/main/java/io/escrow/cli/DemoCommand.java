@@ -149,26 +149,29 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * The consent step. With consent required, t custodians in a spread (1, 3, ...) sign the
-     * warrant with their demo certificates and activate with their token PINs (files, in
-     * development). Otherwise the step is explained.
+     * The consent step. With consent required, t custodians in a spread (1, 3, ...) consent with
+     * their demo certificates: to their agents, or with their token PINs (files, in development)
+     * where the service holds the tokens. Otherwise the step is explained.
      */
     private void consent(ManagedChannel channel, Path dataDir, Warrant w, int threshold) throws Exception {
         if (!DemoCustodians.consentRequired(channel, w.getWarrantId())) {
             heading("Custodian consent");
             out.println("  This development service logs in to the custodian tokens with its own PIN files "
                     + "(escrow.custodian.consent=standing-pins).");
-            out.println("  In production the service holds no custodian PIN: t custodians each sign this warrant and call "
-                    + "ActivateShare with their token PIN, and Recover refuses until they have.");
+            out.println("  In production the service holds no custodian PIN: each custodian runs its own agent beside its "
+                    + "token (escrowctl custodian serve) and signs a consent to this warrant, and Recover refuses until t have.");
             out.println("  See it here: start the service with ESCROW_CUSTODIAN_CONSENT=required (the default) and run the demo again.");
             return;
         }
         List<String> chosen = DemoCustodians.spread(threshold);
-        heading("Custodians " + String.join(" and ", chosen) + " consent to this warrant only: they sign it and activate "
-                + "their share with their token PIN (for 10 minutes, up to 100 uses)");
-        for (var a : DemoCustodians.activate(channel, dataDir, w, chosen, 100)) {
-            out.printf("  %s: %s until %s, %d uses left%n", a.getCustodianId(), a.getState(),
-                    Instant.ofEpochSecond(a.getExpiresAt().getSeconds()), a.getUsesLeft());
+        heading("Custodians " + String.join(" and ", chosen) + " consent to this warrant only (for 10 minutes, up to 100 uses)");
+        for (var c : DemoCustodians.activate(channel, dataDir, w, chosen, 100)) {
+            var a = c.activation();
+            out.printf("  %s: %s%n    %s until %s, %d uses left%n", a.getCustodianId(), c.throughAgent()
+                    ? "signed an escrow/v1/consent statement naming this warrant's bytes and approvals; its own agent "
+                            + "checked them against its own anchors (no PIN left the agent)"
+                    : "signed the warrant and activated its share with its token PIN (the in-service token path)",
+                    a.getState(), Instant.ofEpochSecond(a.getExpiresAt().getSeconds()), a.getUsesLeft());
         }
     }
 

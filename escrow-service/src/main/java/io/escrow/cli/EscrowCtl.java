@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "escrowctl", mixinStandardHelpOptions = true, version = "escrowctl 0.1",
         description = {"Operate the lawful-access key escrow service.",
                 "Configuration comes from the same keys as the service (escrow.*, or ESCROW_* environment variables)."},
-        subcommands = {ServeCommand.class, CeremonyCommand.class, WarrantCommand.class, RecoverCommand.class, AuditCommand.class, DemoCommand.class,
+        subcommands = {ServeCommand.class, CeremonyCommand.class, WarrantCommand.class, CustodianCommand.class, RecoverCommand.class, AuditCommand.class, DemoCommand.class,
                 BenchCommand.class, LoadCommand.class, CommandLine.HelpCommand.class})
 public final class EscrowCtl implements Runnable {
     @CommandLine.Spec

@@ -73,6 +73,38 @@ public final class TrustAnchors {
         }
     }
 
+    /**
+     * Anchors kept as files by a party that checks signatures itself (a custodian agent, a
+     * reviewer): {@code <name>.pem} holds the CA certificate(s) of authority {@code <name>}, and
+     * an optional {@code <name>.crl} its CRLs (PEM), checked at each verification.
+     */
+    public static TrustAnchors fromDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new ConfigurationException(dir + " is not a directory of <name>.pem anchors");
+        }
+        Map<String, List<X509Certificate>> anchors = new TreeMap<>();
+        Map<String, RevocationLists> crls = new TreeMap<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                String file = f.getFileName().toString();
+                if (file.endsWith(".pem")) {
+                    String name = file.substring(0, file.length() - 4);
+                    anchors.put(name, readCertificates(name, f));
+                    Path crl = dir.resolve(name + ".crl");
+                    if (Files.exists(crl)) {
+                        crls.put(name, RevocationLists.fromFile(name + " CRL", crl));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigurationException("cannot list " + dir + ": " + e.getMessage());
+        }
+        if (anchors.isEmpty()) {
+            throw new ConfigurationException(dir + " holds no <name>.pem anchor");
+        }
+        return new TrustAnchors(anchors, crls);
+    }
+
     public SortedMap<String, List<X509Certificate>> byName() {
         return byName;
     }

@@ -53,6 +53,18 @@ public record ConsentStatement(String custodianId, String warrantId, byte[] sign
         nonce = nonce.clone();
     }
 
+    /**
+     * A fresh consent (new random nonce) of {@code custodianId} to a warrant as fetched from the
+     * service: its signed bytes and its approvals' CMS by authority.
+     */
+    public static ConsentStatement of(String custodianId, String warrantId, byte[] signedBytes,
+                                      SortedMap<String, byte[]> approvals, int maxUses, Instant notAfter) {
+        byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        return new ConsentStatement(custodianId, warrantId, sha256(signedBytes), approvalsDigest(approvals), maxUses,
+                notAfter.getEpochSecond(), nonce);
+    }
+
     private static void require(String field, boolean ok, String problem) {
         if (!ok) {
             throw new InvalidArgumentException("consent_statement." + field, problem);

@@ -41,6 +41,13 @@ public interface CustodianAccess {
      */
     Reservation reserve(String warrantId, int threshold, int records);
 
+    /**
+     * Called once per page, after its release leaves are committed and before any record is
+     * opened: custodians reached over the network (agents) are asked for the whole page's
+     * partials here, in one request each, instead of one round trip per record.
+     */
+    default void prepare(Reservation reserved, String warrantId, List<io.escrow.agent.PartialRequest> records) {}
+
     /** Counts one opening against each custodian that took part. */
     void used(String warrantId, List<String> custodianIds);
 

@@ -1,5 +1,6 @@
 package io.escrow.recovery;
 
+import io.escrow.agent.PartialRequest;
 import io.escrow.audit.AuditWriter;
 import io.escrow.error.EscrowException;
 import io.escrow.hpke.ContractLabels;
@@ -151,6 +152,9 @@ public final class RecoveryService {
                     tally.stopped = committed.stopped();
                     break;
                 }
+                custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> new PartialRequest(
+                        r.record().recordId().toString(), r.record().subjectId(), r.record().keyId(), r.record().coversFrom(),
+                        r.record().coversUntil(), r.record().enc())).toList());
                 List<Opened> opened = new ArrayList<>(committed.releases().size());
                 InsufficientCustodiansException unavailable = null;
                 for (ReleaseLedger.Release r : committed.releases()) {
@@ -182,6 +186,14 @@ public final class RecoveryService {
                 outcome = "warrant exhausted";
             }
         } catch (InterruptedException | RuntimeException e) {
+            // The page being sent finishes first, so no key follows the error on the stream.
+            try {
+                await(sending);
+            } catch (InterruptedException | RuntimeException inFlight) {
+                if (inFlight != e) {
+                    e.addSuppressed(inFlight);
+                }
+            }
             if ("complete".equals(outcome)) {
                 outcome = "failed: " + e.getMessage();
             }

@@ -34,6 +34,14 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     @Inject
     jakarta.inject.Provider<ActivationRegistry> activations;
 
+    @Inject
+    jakarta.inject.Provider<io.escrow.app.CustodianAgents> agents;
+
+    /** The agents, when custodians are agent-backed: then they, not this service, hold every consent. */
+    private java.util.Optional<io.escrow.consent.AgentConsents> agentBacked() {
+        return agents.get().consents();
+    }
+
     @Override
     public ServerServiceDefinition bindService() {
         return Utf8CheckingMarshaller.wrap(super.bindService());
@@ -52,6 +60,16 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     public void activateShare(ActivateShareRequest request, StreamObserver<Activation> response) {
         Utf8CheckingMarshaller.rejectIfMalformed(request);
         CallerIdentity caller = CallerIdentity.current();
+        var viaAgents = agentBacked();
+        if (viaAgents.isPresent()) {
+            // The credential is never decoded here: a non-empty one is refused by its length alone.
+            response.onNext(toProto(viaAgents.get().activate(caller.name(), caller == CallerIdentity.DEVELOPMENT,
+                    new io.escrow.consent.AgentConsents.Request(request.getCustodianId(), request.getWarrantId(),
+                            request.getConsentStatement().toByteArray(), request.getCmsSignature().toByteArray(),
+                            request.getCredential().size(), Integer.toUnsignedLong(request.getMaxUses())))));
+            response.onCompleted();
+            return;
+        }
         ByteBuffer raw = request.getCredential().asReadOnlyByteBuffer();
         CharBuffer chars = StandardCharsets.UTF_8.decode(raw);
         char[] credential = new char[chars.remaining()];
@@ -70,8 +88,11 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     public void deactivateShare(DeactivateShareRequest request, StreamObserver<Activation> response) {
         Utf8CheckingMarshaller.rejectIfMalformed(request);
         CallerIdentity caller = CallerIdentity.current();
-        response.onNext(toProto(registry().deactivate(caller.name(), caller == CallerIdentity.DEVELOPMENT,
-                request.getCustodianId(), request.getWarrantId())));
+        boolean development = caller == CallerIdentity.DEVELOPMENT;
+        var viaAgents = agentBacked();
+        response.onNext(toProto(viaAgents.isPresent()
+                ? viaAgents.get().deactivate(caller.name(), development, request.getCustodianId(), request.getWarrantId())
+                : registry().deactivate(caller.name(), development, request.getCustodianId(), request.getWarrantId())));
         response.onCompleted();
     }
 
@@ -80,7 +101,9 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     public void listActivations(ListActivationsRequest request, StreamObserver<ListActivationsResponse> response) {
         Utf8CheckingMarshaller.rejectIfMalformed(request);
         ListActivationsResponse.Builder b = ListActivationsResponse.newBuilder();
-        registry().list(request.getWarrantId()).forEach(a -> b.addActivations(toProto(a)));
+        var viaAgents = agentBacked();
+        (viaAgents.isPresent() ? viaAgents.get().list(request.getWarrantId()) : registry().list(request.getWarrantId()))
+                .forEach(a -> b.addActivations(toProto(a)));
         response.onNext(b.build());
         response.onCompleted();
     }

@@ -23,6 +23,9 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     @Inject
     jakarta.inject.Provider<WarrantService> warrants;
 
+    @Inject
+    jakarta.inject.Provider<io.escrow.app.CustodianAgents> agents;
+
     @Override
     public ServerServiceDefinition bindService() {
         return Utf8CheckingMarshaller.wrap(super.bindService());
@@ -48,7 +51,11 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     public void revokeWarrant(RevokeWarrantRequest request, StreamObserver<Warrant> response) {
         CallerIdentity caller = CallerIdentity.current();
         Utf8CheckingMarshaller.rejectIfMalformed(request);
-        reply(response, warrants.get().revoke(caller.name(), request.getWarrantId(), request.getCmsSignature().toByteArray()));
+        byte[] cms = request.getCmsSignature().toByteArray();
+        var revoked = warrants.get().revoke(caller.name(), request.getWarrantId(), cms);
+        // Custodian agents check the revocation themselves and never answer for the warrant again.
+        agents.get().consents().ifPresent(a -> a.revoked(request.getWarrantId(), cms));
+        reply(response, revoked);
     }
 
     @Override

@@ -44,7 +44,7 @@ final class WarrantMessages {
                 .setRecordsReleased(w.recordsReleased());
         for (io.escrow.warrant.Approval a : w.approvals()) {
             b.addApprovals(Approval.newBuilder().setAuthority(a.authority()).setSigner(a.signer())
-                    .setApprovedAt(ProtoTime.of(a.approvedAt())));
+                    .setApprovedAt(ProtoTime.of(a.approvedAt())).setCmsSignature(ByteString.copyFrom(a.cms())));
         }
         return b.build();
     }

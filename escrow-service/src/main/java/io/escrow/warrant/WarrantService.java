@@ -118,13 +118,21 @@ public final class WarrantService {
      * FAILED_PRECONDITION; nothing is released.
      */
     public Warrant requireIntact(String caller, String warrantId) {
+        return intactEvidence(caller, warrantId).warrant();
+    }
+
+    /**
+     * The stored warrant with its approvals' CMS signatures, once re-verified as in
+     * {@link #requireIntact}: what the service forwards to custodian agents, which check it again.
+     */
+    public WarrantEvidence.Stored intactEvidence(String caller, String warrantId) {
         WarrantEvidence.Stored stored = db.inTransaction("re-reading the evidence of warrant " + warrantId,
                 c -> new WarrantEvidence.Stored(WarrantStore.find(c, warrantId, false).orElseThrow(
                         () -> new WarrantNotFoundException(warrantId)), WarrantStore.storedApprovals(c, warrantId),
                         WarrantStore.releaseRows(c, warrantId)));
         List<String> problems = WarrantEvidence.problems(stored, authorities, policy, clock.instant());
         if (problems.isEmpty()) {
-            return stored.warrant();
+            return stored;
         }
         String reasons = String.join("; ", problems);
         audit.append("evidence_mismatch", caller, Map.of("warrant_id", warrantId, "problems", reasons));

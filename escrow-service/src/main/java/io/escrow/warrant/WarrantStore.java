@@ -71,11 +71,12 @@ public final class WarrantStore {
         }
         List<Approval> approvals = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
-                "select authority, signer, approved_at from warrant_approvals where warrant_id = ? order by approved_at, authority")) {
+                "select authority, signer, approved_at, cms_signature from warrant_approvals where warrant_id = ? "
+                        + "order by approved_at, authority")) {
             ps.setString(1, warrantId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    approvals.add(new Approval(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant()));
+                    approvals.add(new Approval(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getBytes(4)));
                 }
             }
         }

@@ -1,0 +1,191 @@
+package io.escrow.app;
+
+import io.escrow.agent.CustodianAgentCore;
+import io.escrow.audit.AuditWriter;
+import io.escrow.cms.TrustAnchors;
+import io.escrow.config.ConfigurationException;
+import io.escrow.config.EscrowSettings;
+import io.escrow.consent.AgentConsents;
+import io.escrow.consent.AgentLink;
+import io.escrow.hsm.Pkcs11ShareToken;
+import io.escrow.hsm.TokenConfig;
+import io.escrow.keys.KeyRegistry;
+import io.escrow.threshold.SecretScalar;
+import io.escrow.threshold.ShareToken;
+import io.escrow.transport.AgentServer;
+import io.escrow.transport.GrpcAgentLink;
+import io.escrow.warrant.DemoAuthorities;
+import io.escrow.warrant.WarrantService;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.bouncycastle.math.ec.ECPoint;
+import org.jboss.logging.Logger;
+
+/**
+ * Whether custodians are agent-backed, and the links to their agents:
+ *
+ * <pre>
+ * escrow.custodians.ID.agent            host:port of custodian ID's agent (all custodians or none)
+ * escrow.custodians.ID.agent-tls-ca     CA (PEM) the agent's certificate must chain to; enables TLS
+ * escrow.custodians.ID.agent-tls-cert   the service's client certificate toward that agent (PEM)
+ * escrow.custodians.ID.agent-tls-key    its key (PEM PKCS#8)
+ * escrow.custodian.agent-timeout        deadline of each agent call (default PT10S)
+ * escrow.embedded.agents                embedded mode with consent required (default true): run one
+ *                                       agent per SoftHSM custodian token in this process, on loopback,
+ *                                       reached over gRPC like a remote one; false keeps the in-service
+ *                                       token path (custodians send their PINs to ActivateShare)
+ * </pre>
+ */
+public final class CustodianAgents implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CustodianAgents.class);
+
+    private final AgentConsents consents;
+    private final List<AutoCloseable> embedded;
+
+    private CustodianAgents(AgentConsents consents, List<AutoCloseable> embedded) {
+        this.consents = consents;
+        this.embedded = embedded;
+    }
+
+    public Optional<AgentConsents> consents() {
+        return Optional.ofNullable(consents);
+    }
+
+    static CustodianAgents load(EscrowSettings settings, Function<String, Optional<String>> config, TrustAnchors authorities,
+                                WarrantService warrants, KeyRegistry keys, AuditWriter audit,
+                                io.micrometer.core.instrument.MeterRegistry meters) {
+        List<String> ids = settings.custodians().stream().map(TokenConfig::custodianId).toList();
+        Duration timeout = config.apply("escrow.custodian.agent-timeout").map(Duration::parse).orElse(Duration.ofSeconds(10));
+        // The embedded default with consent required: agents, so development runs the production path.
+        boolean embeddedAgents = settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED
+                && settings.consent() == EscrowSettings.Consent.REQUIRED
+                && config.apply("escrow.embedded.agents").map(Boolean::parseBoolean).orElse(true);
+        List<String> configured = ids.stream().filter(id -> config.apply("escrow.custodians." + id + ".agent").isPresent()).toList();
+        if (!configured.isEmpty() && configured.size() != ids.size()) {
+            throw new ConfigurationException("escrow.custodians.<id>.agent is set for " + configured + " but not for every "
+                    + "custodian " + ids + ": agent-backed custodians are all or none");
+        }
+        List<AgentLink> links = new ArrayList<>();
+        List<AutoCloseable> started = new ArrayList<>();
+        if (embeddedAgents && configured.isEmpty()) {
+            TrustAnchors custodianCas = DemoAuthorities.ensure(settings.dataDir(), ids, LOG::info);
+            for (TokenConfig token : settings.custodians()) {
+                AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, started);
+                links.add(new GrpcAgentLink(token.custodianId(), "127.0.0.1:" + server.port(), Optional.empty(), timeout, meters));
+            }
+            LOG.warnf("DEVELOPMENT MODE: custodian agents run inside this process on loopback (%s), with the PIN files "
+                    + "under %s; in production each custodian runs 'escrowctl custodian serve' beside its own token",
+                    links.stream().map(AgentLink::target).toList(), settings.hsmDir());
+        } else {
+            for (String id : configured) {
+                String prefix = "escrow.custodians." + id + ".";
+                Optional<GrpcAgentLink.Tls> tls = config.apply(prefix + "agent-tls-ca").map(ca -> new GrpcAgentLink.Tls(Path.of(ca),
+                        Path.of(config.apply(prefix + "agent-tls-cert").orElseThrow(() -> new ConfigurationException(
+                                prefix + "agent-tls-cert is required with " + prefix + "agent-tls-ca"))),
+                        Path.of(config.apply(prefix + "agent-tls-key").orElseThrow(() -> new ConfigurationException(
+                                prefix + "agent-tls-key is required with " + prefix + "agent-tls-ca")))));
+                if (tls.isEmpty()) {
+                    LOG.warnf("custodian %s: its agent is reached in PLAINTEXT (set %sagent-tls-ca for mutual TLS)", id, prefix);
+                }
+                links.add(new GrpcAgentLink(id, config.apply(prefix + "agent").orElseThrow(), tls, timeout, meters));
+            }
+        }
+        if (links.isEmpty()) {
+            return new CustodianAgents(null, List.of());
+        }
+        if (settings.consent() != EscrowSettings.Consent.REQUIRED) {
+            links.forEach(AgentLink::close);
+            started.forEach(CustodianAgents::closeQuietly);
+            throw new ConfigurationException("agent-backed custodians need escrow.custodian.consent=required");
+        }
+        LOG.infof("custodians are agent-backed: %s", links);
+        return new CustodianAgents(new AgentConsents(links, warrants, keys, audit, LOG::warn), started);
+    }
+
+    /** One in-process agent on loopback, whose token is logged in at its first use (after the startup ceremony). */
+    private static AgentServer startEmbedded(EscrowSettings settings, TokenConfig token, TrustAnchors authorities,
+                                             TrustAnchors custodianCas, WarrantService warrants, List<AutoCloseable> started) {
+        LazyToken lazy = new LazyToken(token);
+        CustodianAgentCore core = new CustodianAgentCore(token.custodianId(), lazy, authorities, warrants.policy(),
+                custodianCas.only(token.custodianId()),
+                settings.dataDir().resolve("agents").resolve(token.custodianId()).resolve("journal"), Clock.systemUTC());
+        AgentServer server = AgentServer.start(core, "127.0.0.1", 0, Optional.empty());
+        started.add(server);
+        started.add(core);
+        started.add(lazy);
+        return server;
+    }
+
+    /**
+     * A custodian token opened at its first use: a PKCS#11 login belongs to the process and slot,
+     * so it must not happen before the startup ceremony has logged in and out of the same slot.
+     */
+    private static final class LazyToken implements ShareToken, AutoCloseable {
+        private final TokenConfig config;
+        private Pkcs11ShareToken token;
+
+        LazyToken(TokenConfig config) {
+            this.config = config;
+        }
+
+        private synchronized Pkcs11ShareToken token() {
+            if (token == null) {
+                token = Pkcs11ShareToken.open(config);
+            }
+            return token;
+        }
+
+        @Override
+        public String custodianId() {
+            return config.custodianId();
+        }
+
+        @Override
+        public boolean hasShare(String keyId) {
+            return token().hasShare(keyId);
+        }
+
+        @Override
+        public void importShare(String keyId, SecretScalar share, ECPoint publicShare) {
+            token().importShare(keyId, share, publicShare);
+        }
+
+        @Override
+        public void deleteShare(String keyId) {
+            token().deleteShare(keyId);
+        }
+
+        @Override
+        public byte[] deriveX(String keyId, ECPoint point) {
+            return token().deriveX(keyId, point);
+        }
+
+        @Override
+        public synchronized void close() {
+            if (token != null) {
+                token.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (consents != null) {
+            consents.close();
+        }
+        embedded.forEach(CustodianAgents::closeQuietly);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.debugf("closing %s: %s", c, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.escrow.cli;
+
+import io.escrow.agent.CustodianAgentCore;
+import io.escrow.cms.TrustAnchors;
+import io.escrow.config.ConfigurationException;
+import io.escrow.config.EscrowSettings;
+import io.escrow.hsm.PinSource;
+import io.escrow.hsm.Pkcs11ShareToken;
+import io.escrow.hsm.TokenConfig;
+import io.escrow.transport.AgentServer;
+import io.escrow.warrant.WarrantPolicy;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** escrowctl custodian: what a custodian runs on its own machine, beside its own token. */
+@Command(name = "custodian", mixinStandardHelpOptions = true, description = "Custodian tools: the custodian agent.",
+        subcommands = {CustodianCommand.Serve.class, CommandLine.HelpCommand.class})
+final class CustodianCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = {"Run this custodian's agent (gRPC escrow.v1.CustodianAgent). It logs in to the custodian's",
+                    "own token with a PIN that never leaves this process, and computes partial ECDHs only for",
+                    "warrants whose approvals it verifies against --authorities itself, under consents signed",
+                    "by a certificate from --custodian-ca. Its counts live in --state, forced to disk."})
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--custodian", required = true, description = "custodian id, e.g. custodian-1")
+        String custodianId;
+
+        @Option(names = "--listen", defaultValue = "127.0.0.1:9101", description = "host:port to serve on (default: ${DEFAULT-VALUE})")
+        String listen;
+
+        @Option(names = "--token-library", description = "PKCS#11 library (default: ${DEFAULT-VALUE})")
+        Path library = EscrowSettings.DEFAULT_LIBRARY;
+
+        @Option(names = "--token-label", description = "label of the custodian's token (default: the custodian id)")
+        String label;
+
+        @Option(names = "--pin-file", description = "file holding the token PIN (mode 0600)")
+        Path pinFile;
+
+        @Option(names = "--pin-env", description = "environment variable holding the token PIN")
+        String pinEnv;
+
+        @Option(names = "--authorities", required = true,
+                description = "directory of the authorities' CA certificates, <name>.pem, with optional <name>.crl")
+        Path authorities;
+
+        @Option(names = "--policy", description = "authority names a warrant needs, comma-separated (default: all in --authorities)")
+        String policy;
+
+        @Option(names = "--custodian-ca", required = true, description = "CA certificate (PEM) of the custodian's own signing certificates")
+        Path custodianCa;
+
+        @Option(names = "--state", description = "directory of the agent's journal (default: ./custodian-agent-<id>)")
+        Path state;
+
+        @Option(names = "--tls-cert", description = "the agent's TLS certificate (PEM)")
+        Path tlsCert;
+
+        @Option(names = "--tls-key", description = "the agent's TLS key (PEM PKCS#8)")
+        Path tlsKey;
+
+        @Option(names = "--tls-client-ca", description = "CA (PEM) that callers' certificates must chain to")
+        Path tlsClientCa;
+
+        @Override
+        public Integer call() throws Exception {
+            try (Running running = start()) {
+                System.out.println("custodian agent " + custodianId + " serving on port " + running.server().port()
+                        + (tlsCert == null ? " (plaintext, loopback only: development)" : " (mutual TLS)"));
+                Runtime.getRuntime().addShutdownHook(new Thread(running::close));
+                running.server().awaitTermination();
+            }
+            return 0;
+        }
+
+        /** The agent and its server, closed together. */
+        record Running(CustodianAgentCore agent, AgentServer server, Pkcs11ShareToken token) implements AutoCloseable {
+            @Override
+            public void close() {
+                server.close();
+                agent.close();
+                token.close();
+            }
+        }
+
+        Running start() {
+            if ((pinFile == null) == (pinEnv == null)) {
+                throw new ConfigurationException("give exactly one of --pin-file and --pin-env");
+            }
+            if ((tlsCert == null) != (tlsKey == null) || (tlsCert == null) != (tlsClientCa == null)) {
+                throw new ConfigurationException("give all of --tls-cert, --tls-key and --tls-client-ca, or none (loopback only)");
+            }
+            int colon = listen.lastIndexOf(':');
+            if (colon < 0) {
+                throw new ConfigurationException("--listen must be host:port");
+            }
+            String host = listen.substring(0, colon);
+            int port;
+            try {
+                port = Integer.parseInt(listen.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new ConfigurationException("--listen must be host:port");
+            }
+            AgentServer.listenAddress(host, tlsCert != null);
+            TrustAnchors authorityAnchors = TrustAnchors.fromDirectory(authorities);
+            TrustAnchors own = new TrustAnchors(Map.of(custodianId, TrustAnchors.readCertificates("--custodian-ca", custodianCa)));
+            PinSource pin = pinFile != null ? PinSource.file(pinFile) : PinSource.env(pinEnv);
+            Pkcs11ShareToken token = Pkcs11ShareToken.open(new TokenConfig(custodianId, library,
+                    label == null ? custodianId : label, pin));
+            CustodianAgentCore agent;
+            try {
+                agent = new CustodianAgentCore(custodianId, token, authorityAnchors,
+                        WarrantPolicy.of(policy, authorityAnchors.names()), own,
+                        (state == null ? Path.of("custodian-agent-" + custodianId) : state).resolve("journal"), Clock.systemUTC());
+            } catch (RuntimeException e) {
+                token.close();
+                throw e;
+            }
+            Optional<AgentServer.Tls> tls = tlsCert == null ? Optional.empty()
+                    : Optional.of(new AgentServer.Tls(tlsCert, tlsKey, tlsClientCa));
+            try {
+                return new Running(agent, AgentServer.start(agent, host, port, tls), token);
+            } catch (RuntimeException e) {
+                agent.close();
+                token.close();
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.escrow.consent;
+
+import io.escrow.agent.AgentConsent;
+import io.escrow.agent.PartialRequest;
+import java.util.List;
+import java.util.SortedMap;
+
+/**
+ * How the service reaches one custodian's agent. Every answer is the agent's own: the service
+ * forwards evidence and requests, and the agent decides. Failures arrive as
+ * {@link AgentCallException}, naming the custodian.
+ */
+public interface AgentLink extends AutoCloseable {
+    String custodianId();
+
+    /** Where the agent is, for messages. */
+    String target();
+
+    /** The custodian the agent says it serves (its Describe answer). */
+    String describe();
+
+    AgentConsent activate(String warrantId, byte[] signedBytes, SortedMap<String, byte[]> approvals, byte[] statement,
+                          byte[] statementSignature);
+
+    AgentConsent deactivate(String warrantId);
+
+    /** The agent's consents for {@code warrantId}; every one it holds when empty. */
+    List<AgentConsent> list(String warrantId);
+
+    /** Forwards an authority's revocation, which the agent checks itself. */
+    List<AgentConsent> revoke(String warrantId, byte[] cms);
+
+    /** x(share·enc) per record, in order, or a refusal for the whole page. */
+    List<byte[]> computePartials(String warrantId, List<PartialRequest> records);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,120 @@
+package io.escrow.transport;
+
+import io.escrow.agent.AgentConsent;
+import io.escrow.agent.CustodianAgentCore;
+import io.escrow.agent.PartialRequest;
+import io.escrow.proto.v1.AgentActivateRequest;
+import io.escrow.proto.v1.AgentActivation;
+import io.escrow.proto.v1.AgentActivationList;
+import io.escrow.proto.v1.AgentDeactivateRequest;
+import io.escrow.proto.v1.AgentDescription;
+import io.escrow.proto.v1.AgentListActivationsRequest;
+import io.escrow.proto.v1.AgentRevokeWarrantRequest;
+import io.escrow.proto.v1.AuthorityApproval;
+import io.escrow.proto.v1.CustodianAgentGrpc;
+import io.escrow.proto.v1.DescribeAgentRequest;
+import io.escrow.proto.v1.PartialRecord;
+import io.escrow.proto.v1.PartialsRequest;
+import io.escrow.proto.v1.PartialsResponse;
+import io.escrow.error.InvalidArgumentException;
+import com.google.protobuf.ByteString;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * The custodian agent's gRPC edge ({@code escrow.v1.CustodianAgent}): turns messages into calls
+ * on {@link CustodianAgentCore} and typed errors into statuses (through {@link GrpcErrorMapping}).
+ */
+public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAgentImplBase {
+    private final CustodianAgentCore agent;
+
+    public CustodianAgentEndpoint(CustodianAgentCore agent) {
+        this.agent = agent;
+    }
+
+    @Override
+    public io.grpc.ServerServiceDefinition bindService() {
+        return Utf8CheckingMarshaller.wrap(super.bindService());
+    }
+
+    private static <T> void answer(com.google.protobuf.Message request, StreamObserver<T> out, Supplier<T> call) {
+        T value;
+        try {
+            Utf8CheckingMarshaller.rejectIfMalformed(request);
+            value = call.get();
+        } catch (RuntimeException e) {
+            out.onError(GrpcErrorMapping.toStatus(e));
+            return;
+        }
+        out.onNext(value);
+        out.onCompleted();
+    }
+
+    @Override
+    public void describe(DescribeAgentRequest request, StreamObserver<AgentDescription> out) {
+        answer(request, out, () -> AgentDescription.newBuilder().setCustodianId(agent.custodianId())
+                .addAllRequiredAuthorities(agent.policy().required()).build());
+    }
+
+    @Override
+    public void activate(AgentActivateRequest request, StreamObserver<AgentActivation> out) {
+        answer(request, out, () -> {
+            var w = request.getWarrant();
+            SortedMap<String, byte[]> approvals = new TreeMap<>();
+            for (AuthorityApproval a : w.getApprovalsList()) {
+                if (approvals.put(a.getAuthority(), a.getCmsSignature().toByteArray()) != null) {
+                    throw new InvalidArgumentException("warrant.approvals", "names " + a.getAuthority() + " twice");
+                }
+            }
+            return toProto(agent.activate(w.getWarrantId(), w.getSignedBytes().toByteArray(), approvals,
+                    request.getConsentStatement().toByteArray(), request.getConsentSignature().toByteArray()));
+        });
+    }
+
+    @Override
+    public void deactivate(AgentDeactivateRequest request, StreamObserver<AgentActivation> out) {
+        answer(request, out, () -> toProto(agent.deactivate(request.getWarrantId())));
+    }
+
+    @Override
+    public void listActivations(AgentListActivationsRequest request, StreamObserver<AgentActivationList> out) {
+        answer(request, out, () -> list(agent.list(request.getWarrantId())));
+    }
+
+    @Override
+    public void revokeWarrant(AgentRevokeWarrantRequest request, StreamObserver<AgentActivationList> out) {
+        answer(request, out, () -> list(agent.revoke(request.getWarrantId(), request.getCmsSignature().toByteArray())));
+    }
+
+    @Override
+    public void computePartials(PartialsRequest request, StreamObserver<PartialsResponse> out) {
+        answer(request, out, () -> {
+            List<PartialRequest> records = request.getRecordsList().stream().map(CustodianAgentEndpoint::fromProto).toList();
+            PartialsResponse.Builder b = PartialsResponse.newBuilder();
+            for (byte[] x : agent.computePartials(request.getWarrantId(), records)) {
+                b.addX(ByteString.copyFrom(x));
+            }
+            return b.build();
+        });
+    }
+
+    private static PartialRequest fromProto(PartialRecord r) {
+        return new PartialRequest(r.getRecordId(), r.getSubjectId(), r.getKeyId(), r.getCoversFrom(), r.getCoversUntil(),
+                r.getEnc().toByteArray());
+    }
+
+    private static AgentActivationList list(List<AgentConsent> consents) {
+        AgentActivationList.Builder b = AgentActivationList.newBuilder();
+        consents.forEach(c -> b.addActivations(toProto(c)));
+        return b.build();
+    }
+
+    public static AgentActivation toProto(AgentConsent c) {
+        return AgentActivation.newBuilder().setCustodianId(c.custodianId()).setWarrantId(c.warrantId())
+                .setState(AgentActivation.State.valueOf(c.state().name())).setExpiresAt(ProtoTime.of(c.expiresAt()))
+                .setUsesLeft(c.usesLeft()).setRecordsOpened(c.recordsOpened()).build();
+    }
+}

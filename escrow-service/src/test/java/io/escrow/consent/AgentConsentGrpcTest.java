@@ -1,0 +1,227 @@
+package io.escrow.consent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.escrow.hpke.Hpke;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.proto.v1.ActivateShareRequest;
+import io.escrow.proto.v1.Activation;
+import io.escrow.proto.v1.ApproveWarrantRequest;
+import io.escrow.proto.v1.CustodianServiceGrpc;
+import io.escrow.proto.v1.DeactivateShareRequest;
+import io.escrow.proto.v1.DepositRequest;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowServiceGrpc;
+import io.escrow.proto.v1.FileWarrantRequest;
+import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.escrow.proto.v1.ListActivationsRequest;
+import io.escrow.proto.v1.RecoverRequest;
+import io.escrow.proto.v1.RecoveredKey;
+import io.escrow.proto.v1.RecoveryServiceGrpc;
+import io.escrow.proto.v1.RevokeWarrantRequest;
+import io.escrow.proto.v1.Warrant;
+import io.escrow.proto.v1.WarrantServiceGrpc;
+import io.escrow.storage.Database;
+import io.escrow.testing.AuditProbe;
+import io.escrow.testing.Deposits;
+import io.escrow.testing.TestAuthorities;
+import io.escrow.testing.TestTokens;
+import io.escrow.testing.Warrants;
+import io.escrow.warrant.DemoAuthorities;
+import io.escrow.warrant.SignedBytes;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Consent through custodian agents: the service forwards each custodian's signed consent
+ * statement to that custodian's own agent, holds no PIN, and asks the agents for partials.
+ */
+@QuarkusTest
+@TestProfile(AgentProfile.class)
+class AgentConsentGrpcTest {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Hpke HPKE = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+
+    @GrpcClient("escrow")
+    EscrowServiceGrpc.EscrowServiceBlockingStub escrow;
+
+    @GrpcClient("escrow")
+    WarrantServiceGrpc.WarrantServiceBlockingStub warrants;
+
+    @GrpcClient("escrow")
+    RecoveryServiceGrpc.RecoveryServiceBlockingStub recovery;
+
+    @GrpcClient("escrow")
+    CustodianServiceGrpc.CustodianServiceBlockingStub custodians;
+
+    @Inject
+    Database db;
+
+    private AuditProbe audit;
+    private long mark;
+    private EscrowKey key;
+    private final Map<String, byte[]> sessionKeys = new HashMap<>();
+
+    @BeforeEach
+    void setUp() {
+        audit = new AuditProbe(db);
+        mark = audit.mark();
+        key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        // The demo custodians' CAs and signers, which the embedded agents trust (created once).
+        DemoAuthorities.ensure(TestTokens.dataDir(), List.of("custodian-1", "custodian-2", "custodian-3"), m -> {});
+    }
+
+    private void deposit(String subject, int n) {
+        for (int i = 0; i < n; i++) {
+            byte[] sessionKey = new byte[32];
+            RANDOM.nextBytes(sessionKey);
+            DepositRequest d = Deposits.sealed(key, subject, 1, 2, sessionKey);
+            sessionKeys.put(escrow.deposit(d).getRecordId(), sessionKey);
+        }
+    }
+
+    private Warrant activeWarrant(Hpke.KeyPair recipient, String subject, int maxRecords) {
+        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder()
+                .setSpec(Warrants.spec(recipient, 0, 10, maxRecords, subject)).build());
+        for (String a : List.of("court", "ministry")) {
+            w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                    .setCmsSignature(Warrants.sign(w.getSignedBytes(), a)).build());
+        }
+        assertEquals(Warrant.WarrantState.ACTIVE, w.getState());
+        return w;
+    }
+
+    /** What a custodian does on its own machine: read the warrant and its approvals, and sign a consent to exactly them. */
+    private static ActivateShareRequest.Builder consent(Warrant w, String custodian, int uses) throws Exception {
+        SortedMap<String, byte[]> approvals = new TreeMap<>();
+        w.getApprovalsList().forEach(a -> approvals.put(a.getAuthority(), a.getCmsSignature().toByteArray()));
+        byte[] statement = ConsentStatement.of(custodian, w.getWarrantId(), w.getSignedBytes().toByteArray(), approvals, uses,
+                Instant.now().plusSeconds(600)).encode();
+        return ActivateShareRequest.newBuilder().setCustodianId(custodian).setWarrantId(w.getWarrantId())
+                .setConsentStatement(ByteString.copyFrom(statement))
+                .setCmsSignature(ByteString.copyFrom(DemoAuthorities.sign(TestTokens.dataDir(), custodian, statement)));
+    }
+
+    private List<RecoveredKey> recover(Warrant w) {
+        List<RecoveredKey> out = new ArrayList<>();
+        recovery.recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build()).forEachRemaining(out::add);
+        return out;
+    }
+
+    private Map<String, Activation> activations(Warrant w) {
+        Map<String, Activation> out = new TreeMap<>();
+        custodians.listActivations(ListActivationsRequest.newBuilder().setWarrantId(w.getWarrantId()).build())
+                .getActivationsList().forEach(a -> out.put(a.getCustodianId(), a));
+        return out;
+    }
+
+    private static StatusRuntimeException fails(Status.Code code, String text, Runnable r) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, r::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        assertTrue(e.getStatus().getDescription().contains(text), e.getStatus().toString());
+        return e;
+    }
+
+    @Test
+    void recover_withTwoAgentsConsenting_releasesTheKeys_andEachAgentCountsItsUses() throws Exception {
+        String s = "agents-" + UUID.randomUUID();
+        deposit(s, 3);
+        Hpke.KeyPair recipient = Warrants.recipient();
+        Warrant w = activeWarrant(recipient, s, 10);
+        fails(Status.Code.FAILED_PRECONDITION, "lacking activations from custodian-1, custodian-2, custodian-3", () -> recover(w));
+        custodians.activateShare(consent(w, "custodian-1", 10).build());
+        custodians.activateShare(consent(w, "custodian-3", 10).build());
+        List<RecoveredKey> out = recover(w);
+        assertEquals(3, out.size());
+        for (RecoveredKey k : out) {
+            byte[] opened = HPKE.openOrNull(recipient, k.getEnc().toByteArray(),
+                    ("escrow/v1/recovery/" + w.getWarrantId()).getBytes(StandardCharsets.UTF_8),
+                    k.getRecordId().getBytes(StandardCharsets.UTF_8), k.getSealedKey().toByteArray());
+            assertArrayEquals(sessionKeys.get(k.getRecordId()), opened);
+            assertTrue(audit.at(k.getAuditIndex()).mentions("custodian-1,custodian-3"), "the release names the agents asked");
+        }
+        Map<String, Activation> after = activations(w);
+        assertEquals(7, after.get("custodian-1").getUsesLeft());
+        assertEquals(7, after.get("custodian-3").getUsesLeft());
+        assertEquals(2, audit.find(mark, "activation_granted", w.getWarrantId()).size());
+    }
+
+    @Test
+    void recover_pastMaxRecords_neverAsksTheAgentsForMore() throws Exception {
+        String s = "agents-cap-" + UUID.randomUUID();
+        deposit(s, 12);
+        Warrant w = activeWarrant(Warrants.recipient(), s, 5);
+        custodians.activateShare(consent(w, "custodian-1", 10).build());
+        custodians.activateShare(consent(w, "custodian-3", 10).build());
+        assertEquals(5, recover(w).size());
+        Map<String, Activation> after = activations(w);
+        assertEquals(5, after.get("custodian-1").getUsesLeft());
+        assertEquals(5, after.get("custodian-3").getUsesLeft());
+    }
+
+    @Test
+    void activate_withAPinForAnAgentBackedCustodian_isRefused_andAudited() throws Exception {
+        Warrant w = activeWarrant(Warrants.recipient(), "agents-pin-" + UUID.randomUUID(), 5);
+        ActivateShareRequest withPin = consent(w, "custodian-2", 5)
+                .setCredential(ByteString.copyFromUtf8(TestTokens.pin("custodian-2"))).build();
+        fails(Status.Code.INVALID_ARGUMENT, "credential: must be empty", () -> custodians.activateShare(withPin));
+        AuditProbe.Leaf rejected = audit.find(mark, "activation_rejected", w.getWarrantId()).get(0);
+        assertTrue(!rejected.mentions(TestTokens.pin("custodian-2")), "the PIN is not in the log");
+        assertEquals(Map.of(), activations(w));
+    }
+
+    @Test
+    void activate_withTheOldSignatureOverSignedBytes_isRefused() {
+        Warrant w = activeWarrant(Warrants.recipient(), "agents-old-" + UUID.randomUUID(), 5);
+        ActivateShareRequest old = ActivateShareRequest.newBuilder().setCustodianId("custodian-1").setWarrantId(w.getWarrantId())
+                .setCmsSignature(Warrants.sign(w.getSignedBytes().toByteArray(), TestAuthorities.signer("custodian-1")))
+                .setMaxUses(5).build();
+        fails(Status.Code.INVALID_ARGUMENT, "consent_statement: is required", () -> custodians.activateShare(old));
+        ActivateShareRequest bytesAsStatement = old.toBuilder().setConsentStatement(w.getSignedBytes()).build();
+        fails(Status.Code.INVALID_ARGUMENT, "consent_statement", () -> custodians.activateShare(bytesAsStatement));
+    }
+
+    @Test
+    void activate_signedByAnotherCustodian_isRefusedByTheAgent() throws Exception {
+        Warrant w = activeWarrant(Warrants.recipient(), "agents-who-" + UUID.randomUUID(), 5);
+        ActivateShareRequest.Builder mine = consent(w, "custodian-2", 5);
+        ActivateShareRequest forged = mine.setCmsSignature(ByteString.copyFrom(DemoAuthorities.sign(TestTokens.dataDir(),
+                "custodian-1", mine.getConsentStatement().toByteArray()))).build();
+        fails(Status.Code.INVALID_ARGUMENT, "custodian agent of custodian-2: consent_signature", () -> custodians.activateShare(forged));
+    }
+
+    @Test
+    void revocation_reachesTheAgents_andDeactivationEndsAConsent() throws Exception {
+        String s = "agents-revoked-" + UUID.randomUUID();
+        deposit(s, 1);
+        Warrant w = activeWarrant(Warrants.recipient(), s, 5);
+        custodians.activateShare(consent(w, "custodian-1", 5).build());
+        custodians.activateShare(consent(w, "custodian-2", 5).build());
+        assertEquals(Activation.ActivationState.DEACTIVATED, custodians.deactivateShare(DeactivateShareRequest.newBuilder()
+                .setCustodianId("custodian-2").setWarrantId(w.getWarrantId()).build()).getState());
+        fails(Status.Code.FAILED_PRECONDITION, "lacking activations from custodian-2, custodian-3", () -> recover(w));
+        warrants.revokeWarrant(RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                .setCmsSignature(Warrants.sign(SignedBytes.revocation(w.getWarrantId()), TestAuthorities.signer("court"))).build());
+        assertEquals(Activation.ActivationState.REVOKED, activations(w).get("custodian-1").getState());
+    }
+}
