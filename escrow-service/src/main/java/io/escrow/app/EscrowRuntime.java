@@ -167,8 +167,8 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
-                             CustodianAccess custodians, MeterRegistry meters) {
-        return new RecoveryService(db, warrants, keys, decryptor, custodians, Clock.systemUTC(), meters);
+                             CustodianAccess custodians, SubjectHasher subjects, MeterRegistry meters) {
+        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, Clock.systemUTC(), meters);
     }
 
     /**

@@ -210,6 +210,11 @@ public final class AgentConsents implements CustodianAccess, AutoCloseable {
     }
 
     @Override
+    public boolean prepareAhead() {
+        return true;
+    }
+
+    @Override
     public void used(String warrantId, List<String> custodianIds) {
         // Agents count their own partials; the service's count would be only a copy.
     }

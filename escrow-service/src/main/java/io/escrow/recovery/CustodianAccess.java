@@ -48,6 +48,16 @@ public interface CustodianAccess {
      */
     default void prepare(Reservation reserved, String warrantId, List<io.escrow.agent.PartialRequest> records) {}
 
+    /**
+     * Whether the next page may be reserved and prepared while the current one is being opened:
+     * true where custodians count a use when asked for partials (agents), false where a use is
+     * counted as each record opens (tokens in the service), since a reservation made early would
+     * then count uses that the current page is about to spend.
+     */
+    default boolean prepareAhead() {
+        return false;
+    }
+
     /** Counts one opening against each custodian that took part. */
     void used(String warrantId, List<String> custodianIds);
 

@@ -1,28 +1,20 @@
 package io.escrow.recovery;
 
-import io.escrow.agent.PartialRequest;
 import io.escrow.audit.AuditWriter;
 import io.escrow.error.EscrowException;
-import io.escrow.hpke.ContractLabels;
 import io.escrow.hpke.Hpke;
-import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.storage.Database;
-import io.escrow.threshold.CiphertextRejectedException;
 import io.escrow.threshold.InsufficientCustodiansException;
 import io.escrow.threshold.ThresholdDecryptor;
 import io.escrow.error.AccessDeniedException;
 import io.escrow.warrant.Warrant;
 import io.escrow.warrant.WarrantNotActiveException;
 import io.escrow.warrant.WarrantService;
-import io.escrow.warrant.WarrantSpec;
 import io.escrow.warrant.WarrantState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,39 +51,35 @@ public final class RecoveryService {
     private final KeyRegistry keys;
     private final ThresholdDecryptor decryptor;
     private final CustodianAccess custodians;
-    private final Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
-    private final SecureRandom rng = new SecureRandom();
+    private final PagePreparer pages;
+    private final RecordOpener opener;
     private final MeterRegistry meters;
-    private final Timer perRecord;
     private final AuditWriter audit;
     private final ExecutorService sender = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "recovery-send");
         t.setDaemon(true);
         return t;
     });
-    /** Re-sealing to recipients: host EC work that runs beside the token work of the recovery threads. */
-    private final ExecutorService sealer = Executors.newFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "recovery-seal");
+    /** Prepares the next page (read, reserve, commit, partials) while the current one is opened. */
+    private final ExecutorService preparer = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "recovery-prepare");
         t.setDaemon(true);
         return t;
     });
 
     public RecoveryService(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
-                           CustodianAccess custodians, java.time.Clock clock, MeterRegistry meters) {
+                           CustodianAccess custodians, io.escrow.audit.SubjectHasher subjects, java.time.Clock clock,
+                           MeterRegistry meters) {
         this.db = db;
         this.warrants = warrants;
         this.keys = keys;
         this.decryptor = decryptor;
         this.custodians = custodians;
+        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, PAGE);
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
-        this.perRecord = Timer.builder("escrow.recovery.record.latency")
-                .description("Threshold opening of one record in the custodian tokens").register(meters);
+        this.opener = new RecordOpener(decryptor, keys, custodians, meters);
     }
-
-    /** A released record on its way out: its sealed key, or why it could not be opened. */
-    private record Opened(ReleaseLedger.Release release, CompletableFuture<RecoveredKey> key, String failure,
-                          InsufficientCustodiansException unavailable) {}
 
     public RecoveryReport recover(String caller, String warrantId, boolean onlyNew, RecoverySink sink) throws InterruptedException {
         Warrant w;
@@ -120,9 +108,12 @@ public final class RecoveryService {
         String outcome = "complete";
         long cursor = -1;
         Hpke.Recipient recipient = new Hpke.Recipient(verified.spec().recipientPublicKey());
-        // Page n is sealed and sent while page n+1 is read, committed and opened in the tokens:
-        // sending then costs no token time. Pages are committed and sent in order.
+        // Page n is sealed and sent while page n+1 is opened. With custodians that count their
+        // uses when asked for partials (agents), page n+1 is also read, committed and its partials
+        // fetched while page n is opened, which hides the agents' round trips. Pages are committed,
+        // opened and sent in order.
         CompletableFuture<Void> sending = CompletableFuture.completedFuture(null);
+        CompletableFuture<PagePreparer.Step> ahead = null;
         try {
             while (true) {
                 if (!sink.awaitReady()) {
@@ -130,37 +121,33 @@ public final class RecoveryService {
                     break;
                 }
                 long after = cursor;
-                List<InScopeRecord> page = db.inTransaction("reading records for warrant " + warrantId,
-                        c -> ReleaseStore.page(c, warrantId, verified.spec(), after, onlyNew, PAGE));
-                if (page.isEmpty()) {
+                PagePreparer.Step step = ahead != null ? awaitValue(ahead) : pages.prepare(caller, warrantId, onlyNew, verified, after);
+                ahead = null;
+                if (step.page().isEmpty()) {
                     break;
                 }
-                int threshold = page.stream().mapToInt(r -> keys.require(r.keyId()).threshold()).max().orElseThrow();
-                CustodianAccess.Reservation reserved = custodians.reserve(warrantId, threshold, page.size());
-                if (reserved.records() == 0) {
+                if (step.reserved().records() == 0) {
                     await(sending);
-                    throw new WarrantNotActiveException("recovery stopped: fewer than " + threshold + " custodians hold an "
-                            + "activation with uses left for warrant " + warrantId + "; custodians must activate again");
+                    throw new WarrantNotActiveException("recovery stopped: fewer than " + step.threshold() + " custodians hold "
+                            + "an activation with uses left for warrant " + warrantId + "; custodians must activate again");
                 }
-                List<InScopeRecord> batch = page.subList(0, reserved.records());
-                cursor = batch.get(batch.size() - 1).depositIndex();
-                ReleaseLedger.Committed committed = db.inTransaction("releasing records under warrant " + warrantId,
-                        c -> ReleaseLedger.commitReleases(c, caller, warrantId, onlyNew, batch, reserved.custodianIds(),
-                                verified.signedBytes(), warrants.now(), warrants.policy()));
+                ReleaseLedger.Committed committed = step.committed();
                 if (committed.stopped() != null) {
                     await(sending);
                     tally.stopped = committed.stopped();
                     break;
                 }
-                custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> new PartialRequest(
-                        r.record().recordId().toString(), r.record().subjectId(), r.record().keyId(), r.record().coversFrom(),
-                        r.record().coversUntil(), r.record().enc())).toList());
-                List<Opened> opened = new ArrayList<>(committed.releases().size());
+                cursor = step.cursor();
+                if (!committed.exhausted() && custodians.prepareAhead()) {
+                    long next = cursor;
+                    ahead = CompletableFuture.supplyAsync(() -> pages.prepare(caller, warrantId, onlyNew, verified, next), preparer);
+                }
+                List<RecordOpener.Opened> opened = new ArrayList<>(committed.releases().size());
                 InsufficientCustodiansException unavailable = null;
                 for (ReleaseLedger.Release r : committed.releases()) {
                     // Once the reserved custodians cannot all answer, the rest of the page is not tried.
-                    Opened o = unavailable == null ? open(warrantId, verified.spec(), recipient, r, reserved)
-                            : new Opened(r, null, unavailable.getMessage(), unavailable);
+                    RecordOpener.Opened o = unavailable == null ? opener.open(warrantId, verified.spec(), recipient, r, step.reserved())
+                            : new RecordOpener.Opened(r, null, unavailable.getMessage(), unavailable);
                     unavailable = o.unavailable();
                     opened.add(o);
                 }
@@ -177,6 +164,7 @@ public final class RecoveryService {
                     throw unavailable;
                 }
             }
+            settle(ahead);
             await(sending);
             if (tally.stopped != null) {
                 outcome = tally.stopped;
@@ -186,7 +174,9 @@ public final class RecoveryService {
                 outcome = "warrant exhausted";
             }
         } catch (InterruptedException | RuntimeException e) {
-            // The page being sent finishes first, so no key follows the error on the stream.
+            // The page being sent finishes first, so no key follows the error on the stream, and
+            // a page being prepared ahead finishes before the recovery's end is logged.
+            settle(ahead);
             try {
                 await(sending);
             } catch (InterruptedException | RuntimeException inFlight) {
@@ -204,6 +194,17 @@ public final class RecoveryService {
         return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, tally.failedRecords, outcome);
     }
 
+    /** Waits for a page prepared ahead, whatever its outcome: what it committed is re-sent by the next Recover. */
+    private static void settle(CompletableFuture<?> f) {
+        if (f != null) {
+            try {
+                f.join();
+            } catch (RuntimeException ignored) {
+                // Its failure was not this recovery's: nothing of that page was opened or sent.
+            }
+        }
+    }
+
     /** Totals of the delivered pages; written by the sender, read after joining it. */
     private static final class Tally {
         int released;
@@ -218,12 +219,12 @@ public final class RecoveryService {
      * Audits the page's failures, then sends its keys in page order. Runs on {@link #sender},
      * one page at a time.
      */
-    private void deliver(String caller, String warrantId, List<Opened> page, RecoverySink sink, Tally tally) {
+    private void deliver(String caller, String warrantId, List<RecordOpener.Opened> page, RecoverySink sink, Tally tally) {
         List<ReleaseLedger.Failure> failures = new ArrayList<>();
         List<RecoveredKey> out = new ArrayList<>(page.size());
         int released = 0;
         int resent = 0;
-        for (Opened o : page) {
+        for (RecordOpener.Opened o : page) {
             if (o.failure() != null) {
                 failures.add(new ReleaseLedger.Failure(o.release(), o.failure()));
                 continue;
@@ -256,52 +257,18 @@ public final class RecoveryService {
 
     /** Waits for the previous page's delivery; its failure becomes this recovery's. */
     private static void await(CompletableFuture<Void> f) throws InterruptedException {
+        awaitValue(f);
+    }
+
+    private static <T> T awaitValue(CompletableFuture<T> f) throws InterruptedException {
         try {
-            f.get();
+            return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
             throw new IllegalStateException(e.getCause());
         }
-    }
-
-    /**
-     * Opens one released record in the reserved tokens and queues its re-sealing on
-     * {@link #sealer}, so that the host's two scalar multiplications for the seal overlap the next
-     * record's token ECDHs. The plaintext is wiped once sealed.
-     */
-    private Opened open(String warrantId, WarrantSpec spec, Hpke.Recipient recipient, ReleaseLedger.Release release,
-                        CustodianAccess.Reservation reserved) {
-        InScopeRecord r = release.record();
-        if (!spec.covers(r.subjectId(), r.coversFrom(), r.coversUntil())) {
-            throw new IllegalStateException("record " + r.recordId() + " is outside warrant " + warrantId);
-        }
-        long start = System.nanoTime();
-        byte[] info = ContractLabels.depositInfo(r.keyId());
-        byte[] aad = ContractLabels.depositAad(r.subjectId(), r.coversFrom(), r.coversUntil());
-        ThresholdDecryptor.Opening opening;
-        try {
-            opening = decryptor.open(keys.require(r.keyId()), reserved.tokens(), r.enc(), info, aad, r.ciphertext());
-        } catch (CiphertextRejectedException e) {
-            return new Opened(release, null, e.getMessage(), null);
-        } catch (InsufficientCustodiansException e) {
-            return new Opened(release, null, e.getMessage(), e);
-        }
-        perRecord.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-        custodians.used(warrantId, opening.custodiansUsed());
-        long auditIndex = release.auditIndex();
-        return new Opened(release, CompletableFuture.supplyAsync(() -> {
-            byte[] plaintext = opening.plaintext();
-            try {
-                Hpke.Sealed sealed = hpke.seal(recipient, ContractLabels.recoveryInfo(warrantId),
-                        ContractLabels.recoveryAad(r.recordId().toString()), plaintext, rng);
-                return new RecoveredKey(r.recordId(), r.subjectId(), r.coversFrom(), r.coversUntil(), sealed.enc(),
-                        sealed.ciphertext(), auditIndex);
-            } finally {
-                Arrays.fill(plaintext, (byte) 0);
-            }
-        }, sealer), null, null);
     }
 
     private void end(String caller, String warrantId, Tally tally, String outcome) {

@@ -39,6 +39,15 @@ final class ReleaseLedger {
         }
     }
 
+    /** SHA-256 of the warrant's recipient key (SEC1 uncompressed), as release leaves carry it. */
+    static byte[] recipientSha256(Warrant w) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(w.spec().recipientPublicKey());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A released record that could not be opened, and why. */
     record Failure(Release release, String reason) {}
 
@@ -48,11 +57,12 @@ final class ReleaseLedger {
      * nothing released) and that the warrant is ACTIVE,
      * counts new releases against max_records (dropping those past the cap, which are then never
      * opened), and appends a {@code release} or {@code re-release} leaf per record naming the
-     * custodians that will be asked to open it.
+     * custodians that will be asked to open it, the record's subject hash and the SHA-256 of the
+     * recipient key.
      */
     static Committed commitReleases(Connection c, String caller, String warrantId, boolean onlyNew, List<InScopeRecord> page,
-                                    List<String> custodians, byte[] verifiedSignedBytes, Instant now, WarrantPolicy policy)
-            throws SQLException {
+                                    List<String> custodians, byte[] verifiedSignedBytes, Instant now, WarrantPolicy policy,
+                                    java.util.function.Function<String, byte[]> subjectHash) throws SQLException {
         long index = AuditAppender.lockHead(c);
         Warrant locked = WarrantStore.find(c, warrantId, true).orElseThrow();
         String changed = WarrantEvidence.changedSince(locked, verifiedSignedBytes);
@@ -81,6 +91,9 @@ final class ReleaseLedger {
             f.put("record_id", r.recordId().toString());
             f.put("key_id", r.keyId());
             f.put("custodians", String.join(",", custodians));
+            // So that an overseer can check each release against the filed warrant's scope.
+            f.put("subject_hash", subjectHash.apply(r.subjectId()));
+            f.put("recipient_sha256", recipientSha256(locked));
             leaves.add(AuditEntry.of(repeat ? "re-release" : "release", now, caller, f));
             releases.add(new Release(r, idx, repeat));
             if (!repeat) {

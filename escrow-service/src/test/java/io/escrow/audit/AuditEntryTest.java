@@ -47,4 +47,40 @@ class AuditEntryTest {
         assertFalse(AuditEntry.headerMatches(otherMagic, type, micros, actor));
         assertArrayEquals(leaf, AuditEntry.of("deposit", T, "acme", Map.of("k", "v")).encode(), "deterministic");
     }
+
+    @Test
+    void decode_ofEncode_givesBackTypeTimeActorAndFields() {
+        AuditEntry e = AuditEntry.of("release", T, "agency", Map.of("warrant_id", "w-1", "record_id", "r",
+                "subject_hash", new byte[] {1, 2, 3}));
+        AuditEntry back = AuditEntry.decode(e.encode());
+        assertEquals("release", back.type());
+        assertEquals(e.time(), back.time());
+        assertEquals("agency", back.actor());
+        assertEquals("w-1", back.text("warrant_id").orElseThrow());
+        assertArrayEquals(new byte[] {1, 2, 3}, back.fields().get("subject_hash"));
+        assertTrue(back.text("absent").isEmpty());
+        assertArrayEquals(e.encode(), back.encode());
+    }
+
+    private static void rejects(String hex, String problem) {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> AuditEntry.decode(Hex.decode(hex)));
+        assertTrue(e.getMessage().contains(problem), e.getMessage());
+    }
+
+    @Test
+    void decode_ofMalformedLeaves_failsNamingTheProblem() {
+        String ok = Hex.toHexString(AuditEntry.of("x", T, "a", Map.of("b", "1", "c", "2")).encode());
+        rejects("", "truncated");
+        rejects("45414c02" + ok.substring(8), "bad magic");
+        rejects(ok.substring(0, ok.length() - 2), "claims 1 bytes; 0 remain");
+        rejects(ok.substring(0, 20), "truncated at byte 7 (time)");
+        rejects(ok + "00", "1 bytes follow the last field");
+        // field names out of order: swap "b" and "c"
+        rejects(ok.replace("000162000000013100016300000001" + "32", "000163000000013200016200000001" + "31"), "is not after");
+        // a field length that runs past the end
+        rejects(ok.replace("00016300000001", "000163000000ff"), "claims 255 bytes");
+        // invalid UTF-8 in the type
+        rejects("45414c01" + "0001" + "ff" + ok.substring(14), "is not UTF-8");
+    }
 }

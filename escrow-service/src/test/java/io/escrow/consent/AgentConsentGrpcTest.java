@@ -66,6 +66,9 @@ class AgentConsentGrpcTest {
     EscrowServiceGrpc.EscrowServiceBlockingStub escrow;
 
     @GrpcClient("escrow")
+    io.grpc.Channel channel;
+
+    @GrpcClient("escrow")
     WarrantServiceGrpc.WarrantServiceBlockingStub warrants;
 
     @GrpcClient("escrow")
@@ -222,6 +225,42 @@ class AgentConsentGrpcTest {
         fails(Status.Code.FAILED_PRECONDITION, "lacking activations from custodian-2, custodian-3", () -> recover(w));
         warrants.revokeWarrant(RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
                 .setCmsSignature(Warrants.sign(SignedBytes.revocation(w.getWarrantId()), TestAuthorities.signer("court"))).build());
+        assertEquals(Activation.ActivationState.REVOKED, activations(w).get("custodian-1").getState());
+    }
+
+    /** A revocation during a many-page recovery through agents: nothing released after it, and the agents refuse from then on. */
+    @Test
+    void revocation_stopsARunningRecoveryThroughAgents() throws Exception {
+        String s = "agents-running-" + UUID.randomUUID();
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        var out = EscrowServiceGrpc.newStub(channel).depositStream(new io.grpc.stub.StreamObserver<>() {
+            public void onNext(io.escrow.proto.v1.DepositReceipt r) {}
+            public void onError(Throwable t) { done.completeExceptionally(t); }
+            public void onCompleted() { done.complete(null); }
+        });
+        for (int i = 0; i < 1500; i++) {
+            byte[] sessionKey = new byte[32];
+            RANDOM.nextBytes(sessionKey);
+            out.onNext(Deposits.sealed(key, s, 1, 2, sessionKey));
+        }
+        out.onCompleted();
+        done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        Warrant w = activeWarrant(Warrants.recipient(), s, 100_000);
+        custodians.activateShare(consent(w, "custodian-1", 10_000).build());
+        custodians.activateShare(consent(w, "custodian-2", 10_000).build());
+        java.util.Iterator<RecoveredKey> stream = recovery.recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
+        List<RecoveredKey> received = new ArrayList<>();
+        received.add(stream.next());
+        warrants.revokeWarrant(RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                .setCmsSignature(Warrants.sign(SignedBytes.revocation(w.getWarrantId()), TestAuthorities.signer("court"))).build());
+        long revokedAt = audit.find(mark, "warrant_revoked", w.getWarrantId()).get(0).index();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stream.forEachRemaining(received::add));
+        assertTrue(e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION || e.getStatus().getCode() == Status.Code.UNAVAILABLE,
+                e.getStatus().toString());
+        assertTrue(received.size() < 1500, "stopped early: " + received.size());
+        for (RecoveredKey k : received) {
+            assertTrue(k.getAuditIndex() < revokedAt, "released after revocation: " + k.getAuditIndex() + " > " + revokedAt);
+        }
         assertEquals(Activation.ActivationState.REVOKED, activations(w).get("custodian-1").getState());
     }
 }

@@ -74,6 +74,30 @@ class RecoveryGrpcTest {
     @Inject
     Database db;
 
+    @Inject
+    io.escrow.audit.SubjectHasher subjects;
+
+    private static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static byte[] sha256(byte[] b) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private AuditProbe audit;
     private long mark;
     private EscrowKey key;
@@ -180,6 +204,9 @@ class RecoveryGrpcTest {
             AuditProbe.Leaf leaf = audit.at(k.getAuditIndex());
             assertEquals("release", leaf.type());
             assertTrue(leaf.mentions(k.getRecordId()) && leaf.mentions(w.getWarrantId()));
+            // An overseer checks each release against the warrant's scope: its subject hash and recipient key.
+            assertTrue(contains(leaf.leaf(), subjects.hash(alice)), "release leaf carries the subject hash");
+            assertTrue(contains(leaf.leaf(), sha256(recipient.publicKeyBytes())), "release leaf carries the recipient key hash");
         }
         assertEquals(2, reread(w).getRecordsReleased());
         assertEquals(1, audit.find(mark, "recovery_started", w.getWarrantId()).size());

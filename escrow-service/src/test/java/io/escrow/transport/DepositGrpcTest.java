@@ -115,6 +115,12 @@ class DepositGrpcTest {
                 String leaf = new String(rs.getBytes("leaf"), StandardCharsets.ISO_8859_1);
                 assertTrue(leaf.contains(r.getRecordId()), "leaf names the record");
                 assertFalse(leaf.contains("bob@example.org"), "the subject appears only as a salted hash");
+                // The leaf commits to the deposit's bytes: SHA-256(enc || ciphertext), computed here independently.
+                java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+                sha.update(req.getEnc().toByteArray());
+                sha.update(req.getCiphertext().toByteArray());
+                assertTrue(leaf.contains("payload_sha256" + new String(new byte[] {0, 0, 0, 32}, StandardCharsets.ISO_8859_1)
+                        + new String(sha.digest(), StandardCharsets.ISO_8859_1)), "payload_sha256 field");
                 byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
                 byte[] aad = (rs.getString("subject_id") + "\n" + rs.getLong("covers_from") + "\n" + rs.getLong("covers_until"))
                         .getBytes(StandardCharsets.UTF_8);
