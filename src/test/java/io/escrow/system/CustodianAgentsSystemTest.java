@@ -105,6 +105,22 @@ class CustodianAgentsSystemTest {
             }
             Thread.sleep(200);
         }
+        // Each custodian pins the audit log's tree-head key, as published by GetTreeHead.
+        ManagedChannel first = ManagedChannelBuilder.forAddress("localhost", a.grpcPort).usePlaintext().build();
+        CHANNELS.add(first);
+        byte[] logKey = null;
+        while (logKey == null) {
+            try {
+                logKey = io.escrow.proto.v1.AuditServiceGrpc.newBlockingStub(first).withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .getTreeHead(io.escrow.proto.v1.GetTreeHeadRequest.getDefaultInstance()).getPublicKey().toByteArray();
+            } catch (StatusRuntimeException notYet) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new AssertionError("no tree head: " + notYet.getStatus());
+                }
+                Thread.sleep(200);
+            }
+        }
+        Files.write(root.resolve("log-key.der"), logKey);
         for (int i = 1; i <= 3; i++) {
             startAgent("custodian-" + i);
         }
@@ -120,6 +136,7 @@ class CustodianAgentsSystemTest {
                 "--pin-file", dataDir.resolve("hsm/pins/" + id + ".pin").toString(),
                 "--authorities", root.resolve("authorities").toString(),
                 "--custodian-ca", DemoAuthorities.dir(dataDir).resolve(id).resolve("ca.pem").toString(),
+                "--log-key", root.resolve("log-key.der").toString(),
                 "--state", root.resolve("agent-" + id).toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("ESCROW_DATA_DIR", dataDir.toString());

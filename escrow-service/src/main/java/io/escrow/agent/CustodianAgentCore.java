@@ -30,9 +30,12 @@ import org.bouncycastle.math.ec.ECPoint;
  *       policy ({@link VerifiedWarrant}), and the agent has seen no revocation of it;</li>
  *   <li>the custodian consented to exactly those bytes and approvals, with a statement signed by a
  *       certificate that chains to the custodian's own anchor, and that consent is still live;</li>
- *   <li>every record of the page is in the signed scope, and the page fits in the consent's uses
- *       and the warrant's max_records, both counted here and written to the journal before any
- *       partial leaves.</li>
+ *   <li>every record of the page is in the signed scope, is a deposit in the audit log whose leaf
+ *       commits to its bytes, and has its release under this warrant, naming this custodian,
+ *       already in the log: both proven against a checkpoint signed by the log key the agent
+ *       pins ({@link LogEvidence});</li>
+ *   <li>the page fits in the consent's uses and the warrant's max_records, both counted here and
+ *       written to the journal before any partial leaves.</li>
  * </ul>
  *
  * Every refusal is for the whole page and names its reason.
@@ -46,12 +49,13 @@ public final class CustodianAgentCore implements AutoCloseable {
     private final TrustAnchors authorities;
     private final WarrantPolicy policy;
     private final TrustAnchors custodianAnchor;
+    private final LogEvidence log;
     private final Clock clock;
     private final AgentLedger ledger;
     private final AgentJournal journal;
 
     public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
-                              TrustAnchors custodianAnchor, Path journalFile, Clock clock) {
+                              TrustAnchors custodianAnchor, LogEvidence log, Path journalFile, Clock clock) {
         if (!token.custodianId().equals(custodianId)) {
             throw new IllegalArgumentException("the token belongs to " + token.custodianId() + ", not " + custodianId);
         }
@@ -63,6 +67,7 @@ public final class CustodianAgentCore implements AutoCloseable {
         this.authorities = authorities;
         this.policy = policy;
         this.custodianAnchor = custodianAnchor;
+        this.log = log;
         this.clock = clock;
         this.ledger = new AgentLedger(custodianId);
         this.journal = AgentJournal.open(journalFile, ledger::apply);
@@ -172,10 +177,14 @@ public final class CustodianAgentCore implements AutoCloseable {
      * x(share·enc) for each record, in order, once every check passes; the page's uses and
      * records are journaled (forced to disk) before the token is asked for anything.
      */
-    public List<byte[]> computePartials(String warrantId, List<PartialRequest> records) {
+    public List<byte[]> computePartials(String warrantId, List<PartialRequest> records, PageEvidence page) {
         if (records.isEmpty() || records.size() > MAX_PAGE) {
             throw new InvalidArgumentException("records", "must hold 1.." + MAX_PAGE + " records, has " + records.size());
         }
+        if (page == null) {
+            throw new AgentRefusedException("the page comes without a signed checkpoint");
+        }
+        var head = log.checkpoint(page);
         List<ECPoint> points = new ArrayList<>(records.size());
         Instant now = clock.instant();
         synchronized (this) {
@@ -199,6 +208,7 @@ public final class CustodianAgentCore implements AutoCloseable {
                     throw new AgentRefusedException(where + " is outside warrant " + warrantId
                             + "'s signed subjects and covers window");
                 }
+                log.check(custodianId, warrantId, w.spec, r, head, page.subjectSalt(), where);
                 if (!token.hasShare(r.keyId())) {
                     throw new AgentRefusedException(where + ": this agent's token holds no share of key " + r.keyId());
                 }

@@ -58,7 +58,8 @@ public final class CustodianAgents implements AutoCloseable {
 
     static CustodianAgents load(EscrowSettings settings, Function<String, Optional<String>> config, TrustAnchors authorities,
                                 WarrantService warrants, KeyRegistry keys, AuditWriter audit,
-                                io.micrometer.core.instrument.MeterRegistry meters) {
+                                io.micrometer.core.instrument.MeterRegistry meters,
+                                java.util.function.Supplier<io.escrow.agent.LogEvidence> embeddedLog) {
         List<String> ids = settings.custodians().stream().map(TokenConfig::custodianId).toList();
         Duration timeout = config.apply("escrow.custodian.agent-timeout").map(Duration::parse).orElse(Duration.ofSeconds(10));
         // The embedded default with consent required: agents, so development runs the production path.
@@ -75,7 +76,7 @@ public final class CustodianAgents implements AutoCloseable {
         if (embeddedAgents && configured.isEmpty()) {
             TrustAnchors custodianCas = DemoAuthorities.ensure(settings.dataDir(), ids, LOG::info);
             for (TokenConfig token : settings.custodians()) {
-                AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, started);
+                AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, embeddedLog.get(), started);
                 links.add(new GrpcAgentLink(token.custodianId(), "127.0.0.1:" + server.port(), Optional.empty(), timeout, meters));
             }
             LOG.warnf("DEVELOPMENT MODE: custodian agents run inside this process on loopback (%s), with the PIN files "
@@ -109,10 +110,11 @@ public final class CustodianAgents implements AutoCloseable {
 
     /** One in-process agent on loopback, whose token is logged in at its first use (after the startup ceremony). */
     private static AgentServer startEmbedded(EscrowSettings settings, TokenConfig token, TrustAnchors authorities,
-                                             TrustAnchors custodianCas, WarrantService warrants, List<AutoCloseable> started) {
+                                             TrustAnchors custodianCas, WarrantService warrants, io.escrow.agent.LogEvidence log,
+                                             List<AutoCloseable> started) {
         LazyToken lazy = new LazyToken(token);
         CustodianAgentCore core = new CustodianAgentCore(token.custodianId(), lazy, authorities, warrants.policy(),
-                custodianCas.only(token.custodianId()),
+                custodianCas.only(token.custodianId()), log,
                 settings.dataDir().resolve("agents").resolve(token.custodianId()).resolve("journal"), Clock.systemUTC());
         AgentServer server = AgentServer.start(core, "127.0.0.1", 0, Optional.empty());
         started.add(server);

@@ -167,8 +167,9 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
-                             CustodianAccess custodians, SubjectHasher subjects, MeterRegistry meters) {
-        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, Clock.systemUTC(), meters);
+                             CustodianAccess custodians, SubjectHasher subjects, AuditTree tree, AuditReader log,
+                             MeterRegistry meters) {
+        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, tree, log, Clock.systemUTC(), meters);
     }
 
     /**
@@ -198,8 +199,12 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
-                                    WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters) {
-        return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters);
+                                    WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters,
+                                    jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree) {
+        // In-process agents pin this process's own audit key and origin (development only).
+        return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
+                () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
+                        java.util.Optional.of(tree.origin()), 0));
     }
 
     void closeCustodianAgents(@Disposes CustodianAgents agents) {

@@ -55,4 +55,20 @@ public final class AuditReader {
             throw new io.escrow.storage.StorageUnavailableException("reading the audit log failed: " + e.getMessage(), e);
         }
     }
+
+    /** The exact leaves at these indexes (those that exist), in one query. */
+    public java.util.Map<Long, byte[]> leaves(java.util.Collection<Long> indexes) {
+        return db.inTransaction("reading audit leaves", c -> {
+            java.util.Map<Long, byte[]> out = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select idx, leaf from audit_log where idx = any(?::bigint[])")) {
+                ps.setArray(1, c.createArrayOf("int8", indexes.toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getLong(1), rs.getBytes(2));
+                    }
+                }
+            }
+            return out;
+        });
+    }
 }

@@ -3,6 +3,7 @@ package io.escrow.audit;
 import io.escrow.error.EscrowException;
 import io.escrow.hsm.AuditSigningKey;
 import io.escrow.merkle.Frontier;
+import io.escrow.merkle.MerkleHash;
 import io.escrow.merkle.MerkleTree;
 import io.escrow.merkle.NodeSource;
 import io.escrow.storage.Database;
@@ -14,9 +15,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -204,6 +203,35 @@ public final class AuditTree {
         return db.inTransaction("computing an inclusion proof", c -> MerkleTree.inclusionProof(new DbNodes(c), index, treeSize));
     }
 
+    /**
+     * Inclusion proofs of many leaves in one tree size, in one transaction: the nodes every proof
+     * needs are found first (the proof algorithm reads nodes without branching on their values)
+     * and fetched in one query, instead of one query per node.
+     */
+    public List<List<byte[]>> inclusionProofs(List<Long> indexes, long treeSize) {
+        ensureBuilt("tree_size", treeSize);
+        for (long index : indexes) {
+            if (index < 0 || index >= treeSize) {
+                throw new OutOfRangeException("index", "leaf " + index + " is not in a tree of size " + treeSize);
+            }
+        }
+        java.util.Set<Long> needed = new java.util.HashSet<>();
+        NodeSource recording = (level, index) -> {
+            needed.add(DbNodes.key(level, index));
+            return new byte[MerkleHash.SIZE];
+        };
+        indexes.forEach(i -> MerkleTree.inclusionProof(recording, i, treeSize));
+        return db.inTransaction("computing inclusion proofs", c -> {
+            DbNodes nodes = new DbNodes(c);
+            nodes.prefetch(needed);
+            List<List<byte[]>> out = new ArrayList<>(indexes.size());
+            for (long i : indexes) {
+                out.add(MerkleTree.inclusionProof(nodes, i, treeSize));
+            }
+            return out;
+        });
+    }
+
     public List<byte[]> consistencyProof(long first, long second) {
         ensureBuilt("second", second);
         if (first < 0 || first > second) {
@@ -227,39 +255,6 @@ public final class AuditTree {
             throw new OutOfRangeException(field, "the log has " + built + " leaves; size " + size + " does not exist yet");
         }
         return built;
-    }
-
-    /** Stored perfect-subtree hashes, read on demand and cached for one computation. */
-    private static final class DbNodes implements NodeSource {
-        private final Connection c;
-        private final Map<Long, byte[]> cache = new HashMap<>();
-
-        DbNodes(Connection c) {
-            this.c = c;
-        }
-
-        @Override
-        public byte[] perfect(int level, long index) {
-            long key = ((long) level << 58) | index;
-            byte[] h = cache.get(key);
-            if (h != null) {
-                return h;
-            }
-            try (PreparedStatement ps = c.prepareStatement("select hash from audit_nodes where level = ? and idx = ?")) {
-                ps.setShort(1, (short) level);
-                ps.setLong(2, index);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new IllegalStateException("audit_nodes lacks node " + level + "/" + index);
-                    }
-                    h = rs.getBytes(1);
-                }
-            } catch (SQLException e) {
-                throw new io.escrow.storage.StorageUnavailableException("reading audit_nodes failed: " + e.getMessage(), e);
-            }
-            cache.put(key, h);
-            return h;
-        }
     }
 
     @Override

@@ -56,6 +56,14 @@ public final class SubjectHasher {
         }
     }
 
+    /**
+     * The salt, for custodian agents, which recompute subject hashes themselves: a wrong salt can
+     * only make their checks fail, never make another subject's hash match.
+     */
+    public byte[] salt() {
+        return salt.clone();
+    }
+
     public byte[] hash(String subjectId) {
         return mac.get().doFinal(subjectId.getBytes(StandardCharsets.UTF_8));
     }

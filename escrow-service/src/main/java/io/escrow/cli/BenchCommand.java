@@ -44,6 +44,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "512", description = "distinct sealed records per key (default: ${DEFAULT-VALUE})")
     int records;
 
+    @Option(names = "--agents", description = "also measure 2-of-3 recovery through custodian agents on loopback, in the same run")
+    boolean agents;
+
+    private static final String AGENT_SUBJECT = "bench-subject";
+
     @Override
     public Integer call() throws Exception {
         EscrowSettings settings = CliConfig.settings(null, Map.of());
@@ -74,6 +79,7 @@ final class BenchCommand implements Callable<Integer> {
                         threads == 1 ? " " : "s", raw[threads]);
             }
             ThresholdDecryptor decryptor = new ThresholdDecryptor(HpkeSuite.P256_SHA256_AES256GCM);
+            List<Hpke.Sealed> agentSealed = agents ? sealFor(k23, rng, AgentBench.aadOf(AGENT_SUBJECT)) : List.of();
             for (KeyRecord key : List.of(k23, k35)) {
                 List<Hpke.Sealed> sealed = seal(key, rng);
                 List<Pkcs11ShareToken> own = tokens.subList(0, key.parameters().custodians());
@@ -91,6 +97,17 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             System.out.println("ratio = decaps/s ÷ (raw ECDH/s at the same thread count ÷ t); 1.00 means no host overhead.");
+            if (agents) {
+                // The same 2-of-3 key and tokens, each token behind its own custodian agent.
+                double direct = measure(1, (thread, i) -> {
+                    Hpke.Sealed s = agentSealed.get(i % agentSealed.size());
+                    decryptor.open(k23, tokens.subList(0, 2), s.enc(), INFO, AgentBench.aadOf(AGENT_SUBJECT), s.ciphertext());
+                });
+                double viaAgents = AgentBench.measure(k23, tokens.subList(0, 2), agentSealed, INFO, AGENT_SUBJECT, seconds);
+                System.out.printf("threshold decaps 2-of-3, tokens in process, 1 thread: %,10.0f /s%n", direct);
+                System.out.printf("threshold decaps 2-of-3, through agents (loopback gRPC, pages of %d, log evidence checked, "
+                        + "journal forced): %,10.0f /s   ratio %.2f (target >= 0.80)%n", AgentBench.PAGE, viaAgents, viaAgents / direct);
+            }
         } finally {
             for (Pkcs11ShareToken token : tokens) {
                 for (KeyRecord k : List.of(k23, k35)) {
@@ -102,6 +119,17 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private List<Hpke.Sealed> sealFor(KeyRecord key, SecureRandom rng, byte[] aad) {
+        Hpke hpke = new Hpke(HpkeSuite.P256_SHA256_AES256GCM);
+        List<Hpke.Sealed> out = new ArrayList<>();
+        for (int i = 0; i < Math.max(records, 4 * AgentBench.PAGE); i++) {
+            byte[] sessionKey = new byte[32];
+            rng.nextBytes(sessionKey);
+            out.add(hpke.seal(key.publicKeyBytes(), INFO, aad, sessionKey, rng));
+        }
+        return out;
     }
 
     private List<Hpke.Sealed> seal(KeyRecord key, SecureRandom rng) {

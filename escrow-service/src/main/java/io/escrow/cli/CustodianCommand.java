@@ -34,7 +34,8 @@ final class CustodianCommand implements Runnable {
             description = {"Run this custodian's agent (gRPC escrow.v1.CustodianAgent). It logs in to the custodian's",
                     "own token with a PIN that never leaves this process, and computes partial ECDHs only for",
                     "warrants whose approvals it verifies against --authorities itself, under consents signed",
-                    "by a certificate from --custodian-ca. Its counts live in --state, forced to disk."})
+                    "by a certificate from --custodian-ca, for records whose deposit and release leaves are proven",
+                    "in a checkpoint signed by --log-key. Its counts live in --state, forced to disk."})
     static final class Serve implements Callable<Integer> {
         @Option(names = "--custodian", required = true, description = "custodian id, e.g. custodian-1")
         String custodianId;
@@ -64,6 +65,17 @@ final class CustodianCommand implements Runnable {
         @Option(names = "--custodian-ca", required = true, description = "CA certificate (PEM) of the custodian's own signing certificates")
         Path custodianCa;
 
+        @Option(names = "--log-key", required = true,
+                description = "the audit log's tree-head public key (DER SubjectPublicKeyInfo, as GetTreeHead gives it, or PEM)")
+        Path logKey;
+
+        @Option(names = "--log-origin", description = "the checkpoint origin to require (default: any origin signed by --log-key)")
+        String logOrigin;
+
+        @Option(names = "--legacy-deposits-below", defaultValue = "0",
+                description = "accept deposit leaves below this index that predate payload_sha256 (default: none)")
+        long legacyDepositsBelow;
+
         @Option(names = "--state", description = "directory of the agent's journal (default: ./custodian-agent-<id>)")
         Path state;
 
@@ -76,6 +88,14 @@ final class CustodianCommand implements Runnable {
         @Option(names = "--tls-client-ca", description = "CA (PEM) that callers' certificates must chain to")
         Path tlsClientCa;
 
+        @Option(names = "--service-subject", description = "subject of the escrow service's client certificate (repeatable; "
+                + "required with TLS): may call every method")
+        java.util.List<String> serviceSubjects = new java.util.ArrayList<>();
+
+        @Option(names = "--custodian-subject", description = "subject of the custodian's own client certificate (repeatable): "
+                + "may consent, deactivate and list, never ask for partials")
+        java.util.List<String> custodianSubjects = new java.util.ArrayList<>();
+
         @Override
         public Integer call() throws Exception {
             try (Running running = start()) {
@@ -85,6 +105,18 @@ final class CustodianCommand implements Runnable {
                 running.server().awaitTermination();
             }
             return 0;
+        }
+
+        private static java.util.Set<javax.security.auth.x500.X500Principal> subjects(String option, java.util.List<String> names) {
+            java.util.Set<javax.security.auth.x500.X500Principal> out = new java.util.HashSet<>();
+            for (String n : names) {
+                try {
+                    out.add(new javax.security.auth.x500.X500Principal(n));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigurationException(option + ": '" + n + "' is not a distinguished name (e.g. CN=escrow,O=Operator)");
+                }
+            }
+            return out;
         }
 
         /** The agent and its server, closed together. */
@@ -104,6 +136,11 @@ final class CustodianCommand implements Runnable {
             if ((tlsCert == null) != (tlsKey == null) || (tlsCert == null) != (tlsClientCa == null)) {
                 throw new ConfigurationException("give all of --tls-cert, --tls-key and --tls-client-ca, or none (loopback only)");
             }
+            if (tlsCert != null && serviceSubjects.isEmpty()) {
+                throw new ConfigurationException("with TLS, --service-subject must name the escrow service's client certificate");
+            }
+            java.util.Set<javax.security.auth.x500.X500Principal> service = subjects("--service-subject", serviceSubjects);
+            java.util.Set<javax.security.auth.x500.X500Principal> own = subjects("--custodian-subject", custodianSubjects);
             int colon = listen.lastIndexOf(':');
             if (colon < 0) {
                 throw new ConfigurationException("--listen must be host:port");
@@ -117,21 +154,28 @@ final class CustodianCommand implements Runnable {
             }
             AgentServer.listenAddress(host, tlsCert != null);
             TrustAnchors authorityAnchors = TrustAnchors.fromDirectory(authorities);
-            TrustAnchors own = new TrustAnchors(Map.of(custodianId, TrustAnchors.readCertificates("--custodian-ca", custodianCa)));
+            TrustAnchors ownCa = new TrustAnchors(Map.of(custodianId, TrustAnchors.readCertificates("--custodian-ca", custodianCa)));
+            io.escrow.agent.LogEvidence log;
+            try {
+                log = new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(java.nio.file.Files.readAllBytes(logKey)),
+                        Optional.ofNullable(logOrigin), legacyDepositsBelow);
+            } catch (java.io.IOException e) {
+                throw new ConfigurationException("--log-key: cannot read " + logKey + ": " + e.getMessage());
+            }
             PinSource pin = pinFile != null ? PinSource.file(pinFile) : PinSource.env(pinEnv);
             Pkcs11ShareToken token = Pkcs11ShareToken.open(new TokenConfig(custodianId, library,
                     label == null ? custodianId : label, pin));
             CustodianAgentCore agent;
             try {
                 agent = new CustodianAgentCore(custodianId, token, authorityAnchors,
-                        WarrantPolicy.of(policy, authorityAnchors.names()), own,
+                        WarrantPolicy.of(policy, authorityAnchors.names()), ownCa, log,
                         (state == null ? Path.of("custodian-agent-" + custodianId) : state).resolve("journal"), Clock.systemUTC());
             } catch (RuntimeException e) {
                 token.close();
                 throw e;
             }
             Optional<AgentServer.Tls> tls = tlsCert == null ? Optional.empty()
-                    : Optional.of(new AgentServer.Tls(tlsCert, tlsKey, tlsClientCa));
+                    : Optional.of(new AgentServer.Tls(tlsCert, tlsKey, tlsClientCa, service, own));
             try {
                 return new Running(agent, AgentServer.start(agent, host, port, tls), token);
             } catch (RuntimeException e) {

@@ -147,13 +147,7 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         try {
             return grant(caller, development, r);
         } catch (EscrowException e) {
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("custodian_id", String.valueOf(r.custodianId()));
-            f.put("warrant_id", String.valueOf(r.warrantId()));
-            f.put("status", e.category().name());
-            f.put("reason", e.getMessage());
-            audit.append("activation_rejected", caller, f);
-            throw e;
+            throw ActivationRejections.audited(audit, caller, r.custodianId(), r.warrantId(), e);
         } finally {
             if (r.credential() != null) {
                 Arrays.fill(r.credential(), '\0');

@@ -97,13 +97,7 @@ public final class AgentConsents implements CustodianAccess, AutoCloseable {
             audit.append("activation_granted", caller, f);
             return view(c);
         } catch (EscrowException e) {
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("custodian_id", String.valueOf(r.custodianId()));
-            f.put("warrant_id", String.valueOf(r.warrantId()));
-            f.put("status", e.category().name());
-            f.put("reason", e.getMessage());
-            audit.append("activation_rejected", caller, f);
-            throw e;
+            throw ActivationRejections.audited(audit, caller, r.custodianId(), r.warrantId(), e);
         }
     }
 
@@ -196,14 +190,17 @@ public final class AgentConsents implements CustodianAccess, AutoCloseable {
     }
 
     @Override
-    public void prepare(Reservation reserved, String warrantId, List<PartialRequest> records) {
+    public void prepare(Reservation reserved, String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page) {
         if (records.isEmpty()) {
             return;
+        }
+        if (page == null) {
+            throw new IllegalStateException("agents are asked for partials only with the page's log evidence");
         }
         List<CompletableFuture<Void>> asks = new ArrayList<>();
         for (ShareToken t : reserved.tokens()) {
             if (t instanceof AgentShareToken a) {
-                asks.add(CompletableFuture.runAsync(() -> a.prepare(warrantId, records), calls));
+                asks.add(CompletableFuture.runAsync(() -> a.prepare(warrantId, records, page), calls));
             }
         }
         asks.forEach(CompletableFuture::join);
@@ -211,6 +208,11 @@ public final class AgentConsents implements CustodianAccess, AutoCloseable {
 
     @Override
     public boolean prepareAhead() {
+        return true;
+    }
+
+    @Override
+    public boolean needsLogEvidence() {
         return true;
     }
 

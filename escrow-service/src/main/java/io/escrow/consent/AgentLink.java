@@ -31,7 +31,7 @@ public interface AgentLink extends AutoCloseable {
     List<AgentConsent> revoke(String warrantId, byte[] cms);
 
     /** x(share·enc) per record, in order, or a refusal for the whole page. */
-    List<byte[]> computePartials(String warrantId, List<PartialRequest> records);
+    List<byte[]> computePartials(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page);
 
     @Override
     void close();

@@ -27,9 +27,9 @@ final class AgentShareToken implements ShareToken {
     }
 
     /** Asks the agent for every record's partial, remembering them by enc (or the refusal). */
-    void prepare(String warrantId, List<PartialRequest> records) {
+    void prepare(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page) {
         try {
-            List<byte[]> xs = agent.computePartials(warrantId, records);
+            List<byte[]> xs = agent.computePartials(warrantId, records, page);
             synchronized (partials) {
                 for (int i = 0; i < records.size(); i++) {
                     partials.put(HexFormat.of().formatHex(records.get(i).enc()), xs.get(i));

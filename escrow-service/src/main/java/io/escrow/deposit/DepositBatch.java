@@ -143,18 +143,6 @@ final class DepositBatch {
         return out;
     }
 
-    /** SHA-256 of enc (always 65 bytes) followed by the ciphertext: what a deposit leaf's payload_sha256 holds. */
-    public static byte[] payloadSha256(byte[] enc, byte[] ciphertext) {
-        try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(enc);
-            md.update(ciphertext);
-            return md.digest();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static byte[] leaf(Submission s, UUID recordId, SubjectHasher subjects, Instant now) {
         Deposit d = s.deposit();
         Map<String, Object> fields = new LinkedHashMap<>();
@@ -166,7 +154,7 @@ final class DepositBatch {
         fields.put("covers_until", d.coversUntil());
         // Commits the leaf to the deposit's bytes: a custodian (or overseer) holding enc and
         // ciphertext can check that this leaf, and so its subject and window, are theirs.
-        fields.put("payload_sha256", payloadSha256(d.encRef(), d.ciphertextRef()));
+        fields.put("payload_sha256", Deposit.payloadSha256(d.encRef(), d.ciphertextRef()));
         return AuditEntry.of(LEAF_TYPE, now, s.provider(), fields).encode();
     }
 }

@@ -46,7 +46,16 @@ public interface CustodianAccess {
      * opened: custodians reached over the network (agents) are asked for the whole page's
      * partials here, in one request each, instead of one round trip per record.
      */
-    default void prepare(Reservation reserved, String warrantId, List<io.escrow.agent.PartialRequest> records) {}
+    default void prepare(Reservation reserved, String warrantId, List<io.escrow.agent.PartialRequest> records,
+                         io.escrow.agent.PageEvidence page) {}
+
+    /**
+     * Whether {@link #prepare} needs each record's log evidence (its deposit and release leaves
+     * with inclusion proofs, and a signed checkpoint): custodian agents check them themselves.
+     */
+    default boolean needsLogEvidence() {
+        return false;
+    }
 
     /**
      * Whether the next page may be reserved and prepared while the current one is being opened:

@@ -1,11 +1,18 @@
 package io.escrow.recovery;
 
+import io.escrow.agent.PageEvidence;
 import io.escrow.agent.PartialRequest;
+import io.escrow.agent.RecordEvidence;
+import io.escrow.audit.AuditReader;
+import io.escrow.audit.AuditTree;
+import io.escrow.audit.SignedTreeHead;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.storage.Database;
 import io.escrow.warrant.Warrant;
 import io.escrow.warrant.WarrantService;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Makes the next page of a recovery ready to open: reads the in-scope records after a cursor,
@@ -18,11 +25,15 @@ final class PagePreparer {
     private final KeyRegistry keys;
     private final CustodianAccess custodians;
     private final io.escrow.audit.SubjectHasher subjects;
+    private final AuditTree tree;
+    private final AuditReader log;
     private final int pageSize;
 
     PagePreparer(Database db, WarrantService warrants, KeyRegistry keys, CustodianAccess custodians,
-                 io.escrow.audit.SubjectHasher subjects, int pageSize) {
+                 io.escrow.audit.SubjectHasher subjects, AuditTree tree, AuditReader log, int pageSize) {
         this.subjects = subjects;
+        this.tree = tree;
+        this.log = log;
         this.db = db;
         this.warrants = warrants;
         this.keys = keys;
@@ -53,12 +64,44 @@ final class PagePreparer {
         ReleaseLedger.Committed committed = db.inTransaction("releasing records under warrant " + warrantId,
                 c -> ReleaseLedger.commitReleases(c, caller, warrantId, onlyNew, batch, reserved.custodianIds(),
                         verified.signedBytes(), warrants.now(), warrants.policy(), subjects::hash));
-        if (committed.stopped() == null) {
-            custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> new PartialRequest(
-                    r.record().recordId().toString(), r.record().subjectId(), r.record().keyId(), r.record().coversFrom(),
-                    r.record().coversUntil(), r.record().enc())).toList());
+        if (committed.stopped() == null && !committed.releases().isEmpty()) {
+            if (custodians.needsLogEvidence()) {
+                withLogEvidence(warrantId, reserved, committed.releases());
+            } else {
+                custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> request(r, null)).toList(), null);
+            }
         }
         return new Step(page, reserved, committed, batch.get(batch.size() - 1).depositIndex(), threshold);
     }
 
+
+    /**
+     * Asks the custodians with each record's proof: a checkpoint signed now (it covers the
+     * release leaves just committed), both leaves, and their inclusion proofs, fetched in bulk.
+     */
+    private void withLogEvidence(String warrantId, CustodianAccess.Reservation reserved, List<ReleaseLedger.Release> releases) {
+        SignedTreeHead head = tree.publish();
+        List<Long> indexes = new ArrayList<>();
+        releases.forEach(r -> indexes.add(r.record().depositIndex()));
+        releases.forEach(r -> indexes.add(r.auditIndex()));
+        List<List<byte[]>> proofs = tree.inclusionProofs(indexes, head.size());
+        Map<Long, byte[]> depositLeaves = log.leaves(indexes.subList(0, releases.size()));
+        List<PartialRequest> out = new ArrayList<>(releases.size());
+        for (int i = 0; i < releases.size(); i++) {
+            ReleaseLedger.Release r = releases.get(i);
+            byte[] depositLeaf = depositLeaves.get(r.record().depositIndex());
+            if (depositLeaf == null) {
+                throw new IllegalStateException("audit_log has no deposit leaf " + r.record().depositIndex());
+            }
+            out.add(request(r, new RecordEvidence(r.record().ciphertext(), r.record().depositIndex(), depositLeaf, proofs.get(i),
+                    r.auditIndex(), r.leaf(), proofs.get(releases.size() + i))));
+        }
+        custodians.prepare(reserved, warrantId, out, new PageEvidence(head.checkpoint(), head.signature(), subjects.salt()));
+    }
+
+    private static PartialRequest request(ReleaseLedger.Release r, RecordEvidence evidence) {
+        InScopeRecord x = r.record();
+        return new PartialRequest(x.recordId().toString(), x.subjectId(), x.keyId(), x.coversFrom(), x.coversUntil(), x.enc(),
+                evidence);
+    }
 }

@@ -68,14 +68,14 @@ public final class RecoveryService {
     });
 
     public RecoveryService(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
-                           CustodianAccess custodians, io.escrow.audit.SubjectHasher subjects, java.time.Clock clock,
-                           MeterRegistry meters) {
+                           CustodianAccess custodians, io.escrow.audit.SubjectHasher subjects, io.escrow.audit.AuditTree tree,
+                           io.escrow.audit.AuditReader log, java.time.Clock clock, MeterRegistry meters) {
         this.db = db;
         this.warrants = warrants;
         this.keys = keys;
         this.decryptor = decryptor;
         this.custodians = custodians;
-        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, PAGE);
+        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log, PAGE);
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
         this.opener = new RecordOpener(decryptor, keys, custodians, meters);

@@ -26,8 +26,8 @@ import java.util.UUID;
 final class ReleaseLedger {
     private ReleaseLedger() {}
 
-    /** A record whose release leaf is committed, with that leaf's index. */
-    record Release(InScopeRecord record, long auditIndex, boolean repeat) {}
+    /** A record whose release leaf is committed, with that leaf's index and exact bytes. */
+    record Release(InScopeRecord record, long auditIndex, boolean repeat, byte[] leaf) {}
 
     /**
      * What a page's commit allowed: the releases to open, in page order, whether they used up the
@@ -94,8 +94,9 @@ final class ReleaseLedger {
             // So that an overseer can check each release against the filed warrant's scope.
             f.put("subject_hash", subjectHash.apply(r.subjectId()));
             f.put("recipient_sha256", recipientSha256(locked));
-            leaves.add(AuditEntry.of(repeat ? "re-release" : "release", now, caller, f));
-            releases.add(new Release(r, idx, repeat));
+            AuditEntry leaf = AuditEntry.of(repeat ? "re-release" : "release", now, caller, f);
+            leaves.add(leaf);
+            releases.add(new Release(r, idx, repeat, leaf.encode()));
             if (!repeat) {
                 newIds.add(r.recordId());
                 newIndexes.add(idx);

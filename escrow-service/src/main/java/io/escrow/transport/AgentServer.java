@@ -20,8 +20,12 @@ import java.util.concurrent.TimeUnit;
  * the configured client CA), or plaintext on a loopback address only, for development.
  */
 public final class AgentServer implements AutoCloseable {
-    /** The agent's certificate and key, and the CA its callers' certificates must chain to. */
-    public record Tls(Path certificate, Path key, Path clientCa) {}
+    /**
+     * The agent's certificate and key, the CA its callers' certificates must chain to, and the
+     * subjects of the service's replicas and of the custodian's own tools ({@link AgentCallers}).
+     */
+    public record Tls(Path certificate, Path key, Path clientCa, java.util.Set<javax.security.auth.x500.X500Principal> serviceSubjects,
+                      java.util.Set<javax.security.auth.x500.X500Principal> custodianSubjects) {}
 
     private final Server server;
 
@@ -58,8 +62,10 @@ public final class AgentServer implements AutoCloseable {
         } else {
             credentials = InsecureServerCredentials.create();
         }
+        var service = new CustodianAgentEndpoint(agent).bindService();
         Server server = io.grpc.netty.NettyServerBuilder.forAddress(new InetSocketAddress(address, port), credentials)
-                .addService(new CustodianAgentEndpoint(agent).bindService()).build();
+                .addService(tls.isEmpty() ? service : io.grpc.ServerInterceptors.intercept(service,
+                        new AgentCallers(tls.get().serviceSubjects(), tls.get().custodianSubjects()))).build();
         try {
             server.start();
         } catch (IOException e) {

@@ -94,7 +94,9 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
         answer(request, out, () -> {
             List<PartialRequest> records = request.getRecordsList().stream().map(CustodianAgentEndpoint::fromProto).toList();
             PartialsResponse.Builder b = PartialsResponse.newBuilder();
-            for (byte[] x : agent.computePartials(request.getWarrantId(), records)) {
+            var page = new io.escrow.agent.PageEvidence(request.getCheckpoint().toByteArray(),
+                    request.getCheckpointSignature().toByteArray(), request.getSubjectSalt().toByteArray());
+            for (byte[] x : agent.computePartials(request.getWarrantId(), records, page)) {
                 b.addX(ByteString.copyFrom(x));
             }
             return b.build();
@@ -102,8 +104,12 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
     }
 
     private static PartialRequest fromProto(PartialRecord r) {
+        var evidence = new io.escrow.agent.RecordEvidence(r.getCiphertext().toByteArray(), r.getDepositIndex(),
+                r.getDepositLeaf().toByteArray(), r.getDepositProofList().stream().map(ByteString::toByteArray).toList(),
+                r.getReleaseIndex(), r.getReleaseLeaf().toByteArray(),
+                r.getReleaseProofList().stream().map(ByteString::toByteArray).toList());
         return new PartialRequest(r.getRecordId(), r.getSubjectId(), r.getKeyId(), r.getCoversFrom(), r.getCoversUntil(),
-                r.getEnc().toByteArray());
+                r.getEnc().toByteArray(), evidence);
     }
 
     private static AgentActivationList list(List<AgentConsent> consents) {

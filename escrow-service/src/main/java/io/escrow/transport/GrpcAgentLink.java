@@ -148,11 +148,24 @@ public final class GrpcAgentLink implements AgentLink {
     }
 
     @Override
-    public List<byte[]> computePartials(String warrantId, List<PartialRequest> records) {
-        PartialsRequest.Builder b = PartialsRequest.newBuilder().setWarrantId(warrantId);
+    public List<byte[]> computePartials(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page) {
+        PartialsRequest.Builder b = PartialsRequest.newBuilder().setWarrantId(warrantId)
+                .setCheckpoint(ByteString.copyFrom(page.checkpoint()))
+                .setCheckpointSignature(ByteString.copyFrom(page.checkpointSignature()))
+                .setSubjectSalt(ByteString.copyFrom(page.subjectSalt()));
         for (PartialRequest r : records) {
-            b.addRecords(PartialRecord.newBuilder().setRecordId(r.recordId()).setSubjectId(r.subjectId()).setKeyId(r.keyId())
-                    .setCoversFrom(r.coversFrom()).setCoversUntil(r.coversUntil()).setEnc(ByteString.copyFrom(r.enc())));
+            PartialRecord.Builder rb = PartialRecord.newBuilder().setRecordId(r.recordId()).setSubjectId(r.subjectId())
+                    .setKeyId(r.keyId()).setCoversFrom(r.coversFrom()).setCoversUntil(r.coversUntil())
+                    .setEnc(ByteString.copyFrom(r.enc()));
+            var e = r.evidence();
+            if (e != null) {
+                rb.setCiphertext(ByteString.copyFrom(e.ciphertext())).setDepositIndex(e.depositIndex())
+                        .setDepositLeaf(ByteString.copyFrom(e.depositLeaf())).setReleaseIndex(e.releaseIndex())
+                        .setReleaseLeaf(ByteString.copyFrom(e.releaseLeaf()));
+                e.depositProof().forEach(h -> rb.addDepositProof(ByteString.copyFrom(h)));
+                e.releaseProof().forEach(h -> rb.addReleaseProof(ByteString.copyFrom(h)));
+            }
+            b.addRecords(rb);
         }
         List<ByteString> xs = call("partials", s -> s.computePartials(b.build())).getXList();
         if (xs.size() != records.size()) {

@@ -26,6 +26,7 @@ import io.escrow.warrant.SignedBytes;
 import io.escrow.warrant.WarrantPolicy;
 import io.escrow.warrant.WarrantSpec;
 import java.nio.file.Files;
+import java.security.KeyPairGenerator;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -57,6 +58,8 @@ class CustodianAgentCoreTest {
     Path state;
 
     private final List<CustodianAgentCore> agents = new ArrayList<>();
+    private final TestLog log = new TestLog();
+    private final Map<String, Long> depositIndexes = new java.util.HashMap<>();
 
     @BeforeAll
     static void ceremony() {
@@ -79,7 +82,7 @@ class CustodianAgentCoreTest {
 
     private CustodianAgentCore agent(int i, TrustAnchors authorities) {
         CustodianAgentCore a = new CustodianAgentCore("custodian-" + i, tokens.get(i - 1), authorities,
-                WarrantPolicy.of(null, authorities.names()), anchors(Map.of("custodian-" + i, "custodian-" + i)),
+                WarrantPolicy.of(null, authorities.names()), anchors(Map.of("custodian-" + i, "custodian-" + i)), log.pinned(),
                 state.resolve("custodian-" + i + ".journal"), Clock.systemUTC());
         agents.add(a);
         return a;
@@ -132,22 +135,52 @@ class CustodianAgentCoreTest {
         RNG.nextBytes(sessionKey);
         Hpke.Sealed s = HPKE.seal(new Hpke.Recipient(key.publicKeyBytes()), ContractLabels.depositInfo(key.keyId()),
                 ContractLabels.depositAad(subject, from, until), sessionKey, RNG);
-        return new Deposit(new PartialRequest(UUID.randomUUID().toString(), subject, key.keyId(), from, until, s.enc()),
+        return new Deposit(new PartialRequest(UUID.randomUUID().toString(), subject, key.keyId(), from, until, s.enc(), null),
                 s.ciphertext(), sessionKey);
     }
 
+    /** A page as the service would send it: each deposit logged once, a release leaf per record, then one signed checkpoint. */
+    private record Page(List<PartialRequest> records, PageEvidence evidence) {}
+
+    private Page page(Signed w, String custodians, Deposit... deposits) {
+        List<Long> releaseIndexes = new ArrayList<>();
+        List<byte[]> releaseLeaves = new ArrayList<>();
+        for (Deposit d : deposits) {
+            depositIndexes.computeIfAbsent(d.request().recordId(), id -> log.deposit(d.request(), d.ciphertext(), d.request().subjectId()));
+        }
+        for (Deposit d : deposits) {
+            byte[] leaf = log.release(w.id(), d.request().recordId(), d.request().subjectId(), w.spec().recipientPublicKey(), custodians)
+                    .encode();
+            releaseIndexes.add(log.append(leaf));
+            releaseLeaves.add(leaf);
+        }
+        List<PartialRequest> out = new ArrayList<>();
+        for (int i = 0; i < deposits.length; i++) {
+            PartialRequest r = deposits[i].request();
+            out.add(new PartialRequest(r.recordId(), r.subjectId(), r.keyId(), r.coversFrom(), r.coversUntil(), r.enc(),
+                    log.evidence(deposits[i].ciphertext(), depositIndexes.get(r.recordId()), releaseIndexes.get(i),
+                            releaseLeaves.get(i))));
+        }
+        return new Page(out, log.page());
+    }
+
+    private List<byte[]> partials(CustodianAgentCore agent, Signed w, Deposit... deposits) {
+        Page p = page(w, "custodian-1,custodian-2,custodian-3", deposits);
+        return agent.computePartials(w.id(), p.records(), p.evidence());
+    }
+
     /** A share token whose every ECDH is one ComputePartials call to an agent. */
-    private static ShareToken remote(CustodianAgentCore agent, String warrantId, PartialRequest r) {
+    private ShareToken remote(CustodianAgentCore agent, Signed w, Deposit d) {
         return new ShareToken() {
             public String custodianId() { return agent.custodianId(); }
             public boolean hasShare(String keyId) { return true; }
             public void importShare(String keyId, io.escrow.threshold.SecretScalar s, ECPoint p) { throw new UnsupportedOperationException(); }
             public void deleteShare(String keyId) { throw new UnsupportedOperationException(); }
-            public byte[] deriveX(String keyId, ECPoint point) { return agent.computePartials(warrantId, List.of(r)).get(0); }
+            public byte[] deriveX(String keyId, ECPoint point) { return partials(agent, w, d).get(0); }
         };
     }
 
-    private static EscrowException refused(Class<? extends EscrowException> type, String text, Runnable r) {
+    private EscrowException refused(Class<? extends EscrowException> type, String text, Runnable r) {
         EscrowException e = assertThrows(type, r::run);
         assertTrue(e.getMessage().contains(text), e.getMessage());
         return e;
@@ -162,7 +195,7 @@ class CustodianAgentCoreTest {
         activate(a3, 3, w, consent(3, w, 10));
         Deposit d = deposit(w.spec().subjectIds().get(0), 10, 20);
         var opening = new ThresholdDecryptor(HpkeSuite.P256_SHA256_AES256GCM).open(key,
-                List.of(remote(a1, w.id(), d.request()), remote(a3, w.id(), d.request())), d.request().enc(),
+                List.of(remote(a1, w, d), remote(a3, w, d)), d.request().enc(),
                 ContractLabels.depositInfo(key.keyId()), ContractLabels.depositAad(d.request().subjectId(), 10, 20), d.ciphertext());
         assertArrayEquals(d.sessionKey(), opening.plaintext());
         AgentConsent after = a1.list(w.id()).get(0);
@@ -176,10 +209,10 @@ class CustodianAgentCoreTest {
         Signed w = warrant("bob-" + UUID.randomUUID(), 5);
         CustodianAgentCore a = agent(1, AUTHORITIES);
         activate(a, 1, w, consent(1, w, 10));
-        PartialRequest otherSubject = deposit("someone-else", 10, 20).request();
-        refused(AgentRefusedException.class, "outside warrant", () -> a.computePartials(w.id(), List.of(otherSubject)));
-        PartialRequest otherWindow = deposit(w.spec().subjectIds().get(0), 5000, 6000).request();
-        refused(AgentRefusedException.class, "outside warrant", () -> a.computePartials(w.id(), List.of(otherWindow)));
+        Deposit otherSubject = deposit("someone-else", 10, 20);
+        refused(AgentRefusedException.class, "outside warrant", () -> partials(a, w, otherSubject));
+        Deposit otherWindow = deposit(w.spec().subjectIds().get(0), 5000, 6000);
+        refused(AgentRefusedException.class, "outside warrant", () -> partials(a, w, otherWindow));
         assertEquals(10, a.list(w.id()).get(0).usesLeft(), "a refused page costs nothing");
     }
 
@@ -189,19 +222,89 @@ class CustodianAgentCoreTest {
         Signed w = warrant(subject, 3);
         CustodianAgentCore a = agent(1, AUTHORITIES);
         activate(a, 1, w, consent(1, w, 4));
-        PartialRequest r1 = deposit(subject, 1, 2).request();
-        PartialRequest r2 = deposit(subject, 1, 2).request();
-        PartialRequest r3 = deposit(subject, 1, 2).request();
-        PartialRequest r4 = deposit(subject, 1, 2).request();
-        a.computePartials(w.id(), List.of(r1, r2));
-        refused(AgentRefusedException.class, "to 4 records; it allows 3", () -> a.computePartials(w.id(), List.of(r3, r4)));
-        a.computePartials(w.id(), List.of(r1));
-        refused(AgentRefusedException.class, "has 1 uses left", () -> a.computePartials(w.id(), List.of(r2, r3)));
-        a.computePartials(w.id(), List.of(r2));
+        Deposit r1 = deposit(subject, 1, 2);
+        Deposit r2 = deposit(subject, 1, 2);
+        Deposit r3 = deposit(subject, 1, 2);
+        Deposit r4 = deposit(subject, 1, 2);
+        partials(a, w, r1, r2);
+        refused(AgentRefusedException.class, "to 4 records; it allows 3", () -> partials(a, w, r3, r4));
+        partials(a, w, r1);
+        refused(AgentRefusedException.class, "has 1 uses left", () -> partials(a, w, r2, r3));
+        partials(a, w, r2);
         AgentConsent spent = a.list(w.id()).get(0);
         assertEquals(AgentConsent.State.EXHAUSTED, spent.state());
         assertEquals(2, spent.recordsOpened(), "a repeat is a use, not another record");
-        refused(AgentRefusedException.class, "is EXHAUSTED", () -> a.computePartials(w.id(), List.of(r3)));
+        refused(AgentRefusedException.class, "is EXHAUSTED", () -> partials(a, w, r3));
+    }
+
+    /** What the agent refuses however the service dresses it up: every record must be a logged deposit with a logged release. */
+    @Test
+    void computePartials_withoutTrueLogEvidence_isRefused() throws Exception {
+        String subject = "ivy-" + UUID.randomUUID();
+        Signed w = warrant(subject, 10);
+        CustodianAgentCore a = agent(1, AUTHORITIES);
+        activate(a, 1, w, consent(1, w, 10));
+
+        // A checkpoint signed by another key than the one the agent pins.
+        Page good = page(w, "custodian-1,custodian-3", deposit(subject, 1, 2));
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        PageEvidence forged = log.page(g.generateKeyPair());
+        refused(AgentRefusedException.class, "not signed by the audit log key", () -> a.computePartials(w.id(), good.records(), forged));
+
+        // Another record's enc under this record's leaves: the leaf commits to other bytes.
+        Deposit victim = deposit(subject, 1, 2);
+        Page p = page(w, "custodian-1", deposit(subject, 1, 2));
+        PartialRequest r = p.records().get(0);
+        PartialRequest swapped = new PartialRequest(r.recordId(), r.subjectId(), r.keyId(), r.coversFrom(), r.coversUntil(),
+                victim.request().enc(), r.evidence());
+        refused(AgentRefusedException.class, "are not the bytes its deposit leaf commits to",
+                () -> a.computePartials(w.id(), List.of(swapped), p.evidence()));
+
+        // A deposit of another subject, claimed to be of the named one.
+        Deposit outsider = deposit("outsider-" + UUID.randomUUID(), 1, 2);
+        long idx = log.deposit(outsider.request(), outsider.ciphertext(), outsider.request().subjectId());
+        byte[] rel = log.release(w.id(), outsider.request().recordId(), subject, w.spec().recipientPublicKey(), "custodian-1").encode();
+        long relIdx = log.append(rel);
+        PartialRequest claimed = new PartialRequest(outsider.request().recordId(), subject, key.keyId(), 1, 2,
+                outsider.request().enc(), log.evidence(outsider.ciphertext(), idx, relIdx, rel));
+        refused(AgentRefusedException.class, "deposit leaf is of another subject",
+                () -> a.computePartials(w.id(), List.of(claimed), log.page()));
+
+        // A deposit that is not in the log: a leaf made up, with the proof of another leaf.
+        Deposit madeUp = deposit(subject, 1, 2);
+        Page real = page(w, "custodian-1", deposit(subject, 1, 2));
+        PartialRequest template = real.records().get(0);
+        java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
+        f.put("record_id", madeUp.request().recordId());
+        f.put("provider", "acme");
+        f.put("subject_hash", LogEvidence.hmac(log.salt(), subject));
+        f.put("key_id", key.keyId());
+        f.put("covers_from", 1L);
+        f.put("covers_until", 2L);
+        f.put("payload_sha256", io.escrow.deposit.Deposit.payloadSha256(madeUp.request().enc(), madeUp.ciphertext()));
+        byte[] fakeLeaf = io.escrow.audit.AuditEntry.of("deposit", Instant.now(), "acme", f).encode();
+        RecordEvidence e = template.evidence();
+        PartialRequest notLogged = new PartialRequest(madeUp.request().recordId(), subject, key.keyId(), 1, 2, madeUp.request().enc(),
+                new RecordEvidence(madeUp.ciphertext(), e.depositIndex(), fakeLeaf, e.depositProof(), e.releaseIndex(),
+                        log.release(w.id(), madeUp.request().recordId(), subject, w.spec().recipientPublicKey(), "custodian-1").encode(),
+                        e.releaseProof()));
+        refused(AgentRefusedException.class, "deposit leaf is not in the log",
+                () -> a.computePartials(w.id(), List.of(notLogged), real.evidence()));
+
+        // A release that is not logged, or names neither this warrant nor this custodian.
+        Page otherWarrant = page(warrant(subject, 10), "custodian-1", deposit(subject, 1, 2));
+        refused(AgentRefusedException.class, "release leaf is of another warrant or record",
+                () -> a.computePartials(w.id(), otherWarrant.records(), otherWarrant.evidence()));
+        Page otherCustodians = page(w, "custodian-2,custodian-3", deposit(subject, 1, 2));
+        refused(AgentRefusedException.class, "release leaf does not name custodian-1",
+                () -> a.computePartials(w.id(), otherCustodians.records(), otherCustodians.evidence()));
+        PartialRequest noRelease = new PartialRequest(template.recordId(), subject, key.keyId(), 1, 2, template.enc(),
+                new RecordEvidence(e.ciphertext(), e.depositIndex(), e.depositLeaf(), e.depositProof(), e.depositIndex() + 1,
+                        e.releaseLeaf(), e.depositProof()));
+        refused(AgentRefusedException.class, "release leaf is not in the log",
+                () -> a.computePartials(w.id(), List.of(noRelease), real.evidence()));
+        assertEquals(10, a.list(w.id()).get(0).usesLeft(), "no refused page cost a use");
     }
 
     @Test
@@ -246,12 +349,12 @@ class CustodianAgentCoreTest {
         Signed w = warrant("frank-" + UUID.randomUUID(), 5);
         CustodianAgentCore a = agent(1, AUTHORITIES);
         activate(a, 1, w, consent(1, w, 10));
-        PartialRequest r = deposit(w.spec().subjectIds().get(0), 1, 2).request();
+        Deposit r = deposit(w.spec().subjectIds().get(0), 1, 2);
         refused(io.escrow.error.InvalidArgumentException.class, "cms_signature",
                 () -> a.revoke(w.id(), Warrants.sign(SignedBytes.revocation(w.id()), TestAuthorities.signer("rogue")).toByteArray()));
         a.revoke(w.id(), Warrants.sign(SignedBytes.revocation(w.id()), TestAuthorities.signer("court")).toByteArray());
         assertEquals(AgentConsent.State.REVOKED, a.list(w.id()).get(0).state());
-        refused(AgentRefusedException.class, "is REVOKED", () -> a.computePartials(w.id(), List.of(r)));
+        refused(AgentRefusedException.class, "is REVOKED", () -> partials(a, w, r));
         refused(AgentRefusedException.class, "is revoked", () -> activate(a, 1, w, consent(1, w, 10)));
     }
 
@@ -274,7 +377,7 @@ class CustodianAgentCoreTest {
         Signed w = warrant(subject, 3);
         CustodianAgentCore a = agent(1, AUTHORITIES);
         activate(a, 1, w, consent(1, w, 5));
-        a.computePartials(w.id(), List.of(deposit(subject, 1, 2).request(), deposit(subject, 1, 2).request()));
+        partials(a, w, deposit(subject, 1, 2), deposit(subject, 1, 2));
         a.close();
         agents.remove(a);
         Path journal = state.resolve("custodian-1.journal");
@@ -284,8 +387,7 @@ class CustodianAgentCoreTest {
         AgentConsent c = again.list(w.id()).get(0);
         assertEquals(3, c.usesLeft());
         assertEquals(2, c.recordsOpened());
-        refused(AgentRefusedException.class, "it allows 3", () -> again.computePartials(w.id(),
-                List.of(deposit(subject, 1, 2).request(), deposit(subject, 1, 2).request())));
+        refused(AgentRefusedException.class, "it allows 3", () -> partials(again, w, deposit(subject, 1, 2), deposit(subject, 1, 2)));
         IllegalStateException busy = assertThrows(IllegalStateException.class, () -> agent(1, AUTHORITIES));
         assertTrue(busy.getMessage().contains("in use by another agent"), busy.getMessage());
     }

@@ -24,7 +24,8 @@ class CustodianServeCommandTest {
     private CustodianCommand.Serve parse(String... extra) {
         CustodianCommand.Serve serve = new CustodianCommand.Serve();
         String[] base = {"--custodian", "custodian-1", "--authorities", TestAuthorities.DIR.toString(),
-                "--custodian-ca", TestAuthorities.DIR.resolve("custodian-1/ca.pem").toString(), "--state", state.toString()};
+                "--custodian-ca", TestAuthorities.DIR.resolve("custodian-1/ca.pem").toString(), "--state", state.toString(),
+                "--log-key", state.resolve("log-key.der").toString()};
         String[] all = new String[base.length + extra.length];
         System.arraycopy(base, 0, all, 0, base.length);
         System.arraycopy(extra, 0, all, base.length, extra.length);
@@ -56,5 +57,17 @@ class CustodianServeCommandTest {
     @Test
     void start_inPlaintextOnANonLoopbackAddress_fails() {
         refused(parse("--pin-env", "X", "--listen", "0.0.0.0:9101"), "plaintext only on a loopback address");
+    }
+
+    @Test
+    void start_withTlsButNoServiceSubject_fails() {
+        refused(parse("--pin-env", "X", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"),
+                "--service-subject must name the escrow service's client certificate");
+    }
+
+    @Test
+    void start_withASubjectThatIsNoDistinguishedName_fails() {
+        refused(parse("--pin-env", "X", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem",
+                "--service-subject", "not a name"), "is not a distinguished name");
     }
 }
