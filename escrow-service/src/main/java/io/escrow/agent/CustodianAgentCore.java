@@ -10,6 +10,7 @@ import io.escrow.threshold.P256;
 import io.escrow.threshold.ShareToken;
 import io.escrow.warrant.SignedBytes;
 import io.escrow.warrant.WarrantPolicy;
+import io.escrow.warrant.WarrantSpec;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -185,34 +186,30 @@ public final class CustodianAgentCore implements AutoCloseable {
             throw new AgentRefusedException("the page comes without a signed checkpoint");
         }
         var head = log.checkpoint(page);
-        List<ECPoint> points = new ArrayList<>(records.size());
         Instant now = clock.instant();
+        WarrantSpec spec;
         synchronized (this) {
-            AgentLedger.WarrantEntry w = ledger.find(warrantId);
-            if (w == null || w.consent == null) {
-                throw new AgentRefusedException("custodian " + custodianId + " has not consented to warrant " + warrantId);
+            spec = live(warrantId, now).spec;
+        }
+        // The evidence is checked outside the lock: it depends only on the signed warrant, so
+        // pages of several replicas are checked in parallel, and counted one at a time below.
+        List<ECPoint> points = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            PartialRequest r = records.get(i);
+            String where = "records[" + i + "] (" + r.recordId() + ")";
+            if (!spec.covers(r.subjectId(), r.coversFrom(), r.coversUntil())) {
+                throw new AgentRefusedException(where + " is outside warrant " + warrantId + "'s signed subjects and covers window");
             }
-            AgentConsent.State state = w.state(now);
-            if (state != AgentConsent.State.ACTIVE) {
-                throw new AgentRefusedException("custodian " + custodianId + "'s consent to warrant " + warrantId + " is "
-                        + state);
+            log.check(custodianId, warrantId, spec, r, head, page.subjectSalt(), where);
+            if (!token.hasShare(r.keyId())) {
+                throw new AgentRefusedException(where + ": this agent's token holds no share of key " + r.keyId());
             }
-            if (now.getEpochSecond() < w.spec.notBefore()) {
-                throw new AgentRefusedException("warrant " + warrantId + " is not valid yet");
-            }
+            points.add(P256.decodeUncompressed(where + ".enc", r.enc()));
+        }
+        synchronized (this) {
+            AgentLedger.WarrantEntry w = live(warrantId, now);
             Set<String> fresh = new HashSet<>();
-            for (int i = 0; i < records.size(); i++) {
-                PartialRequest r = records.get(i);
-                String where = "records[" + i + "] (" + r.recordId() + ")";
-                if (!w.spec.covers(r.subjectId(), r.coversFrom(), r.coversUntil())) {
-                    throw new AgentRefusedException(where + " is outside warrant " + warrantId
-                            + "'s signed subjects and covers window");
-                }
-                log.check(custodianId, warrantId, w.spec, r, head, page.subjectSalt(), where);
-                if (!token.hasShare(r.keyId())) {
-                    throw new AgentRefusedException(where + ": this agent's token holds no share of key " + r.keyId());
-                }
-                points.add(P256.decodeUncompressed(where + ".enc", r.enc()));
+            for (PartialRequest r : records) {
                 if (!w.opened.contains(r.recordId())) {
                     fresh.add(r.recordId());
                 }
@@ -232,6 +229,22 @@ public final class CustodianAgentCore implements AutoCloseable {
             out.add(token.deriveX(records.get(i).keyId(), points.get(i)));
         }
         return out;
+    }
+
+    /** The warrant's entry while its consent is live and the warrant is in its time; refuses otherwise. Under the lock. */
+    private AgentLedger.WarrantEntry live(String warrantId, Instant now) {
+        AgentLedger.WarrantEntry w = ledger.find(warrantId);
+        if (w == null || w.consent == null) {
+            throw new AgentRefusedException("custodian " + custodianId + " has not consented to warrant " + warrantId);
+        }
+        AgentConsent.State state = w.state(now);
+        if (state != AgentConsent.State.ACTIVE) {
+            throw new AgentRefusedException("custodian " + custodianId + "'s consent to warrant " + warrantId + " is " + state);
+        }
+        if (now.getEpochSecond() < w.spec.notBefore()) {
+            throw new AgentRefusedException("warrant " + warrantId + " is not valid yet");
+        }
+        return w;
     }
 
     private void record(AgentJournal.Entry e) {
