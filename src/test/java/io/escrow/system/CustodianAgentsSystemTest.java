@@ -137,6 +137,8 @@ class CustodianAgentsSystemTest {
                 "--authorities", root.resolve("authorities").toString(),
                 "--custodian-ca", DemoAuthorities.dir(dataDir).resolve(id).resolve("ca.pem").toString(),
                 "--log-key", root.resolve("log-key.der").toString(),
+                "--attest-cert", DemoAuthorities.signerCertificate(dataDir, id).toString(),
+                "--attest-key", DemoAuthorities.signerKey(dataDir, id).toString(),
                 "--state", root.resolve("agent-" + id).toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("ESCROW_DATA_DIR", dataDir.toString());
@@ -245,6 +247,9 @@ class CustodianAgentsSystemTest {
         ManagedChannel viaB = channel(b);
         String subject = "split-" + UUID.randomUUID() + "@example.org";
         EscrowKey key = EscrowServiceGrpc.newBlockingStub(viaA).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        assertEquals(3, key.getAttestationsCount(), "every agent process attested the key: " + key);
+        assertEquals(key, EscrowServiceGrpc.newBlockingStub(viaB).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()),
+                "both replicas serve the same attested key");
         for (int i = 0; i < 3; i++) {
             EscrowServiceGrpc.newBlockingStub(viaA).deposit(sealed(key, subject));
         }
@@ -321,5 +326,24 @@ class CustodianAgentsSystemTest {
         resumed.forEach(k -> received.add(k.getRecordId()));
         assertEquals(n, received.size(), "every record arrives once the agent is back");
         opensAll(recipient, id, resumed.subList(0, 5));
+    }
+
+    /**
+     * A rotation ceremony (escrowctl ceremony, its own process, on the custodians' tokens) makes a
+     * new key; the service serves it as current once the agents have attested it.
+     */
+    @Test
+    void aRotatedKey_isServedAsCurrentOnceTheAgentsAttestIt() throws Exception {
+        ManagedChannel viaB = channel(b);
+        var escrow = EscrowServiceGrpc.newBlockingStub(viaB).withDeadlineAfter(60, TimeUnit.SECONDS);
+        EscrowKey before = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        String rotated = "ek-rotated-" + Long.toString(System.nanoTime() % 1_000_000);
+        var ceremony = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", rotated);
+        assertEquals(0, ceremony.exit(), ceremony.output());
+        EscrowKey after = EscrowServiceGrpc.newBlockingStub(viaB).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        assertEquals(rotated, after.getKeyId(), "the attested new key is current (was " + before.getKeyId() + ")");
+        assertEquals(3, after.getAttestationsCount(), after.toString());
+        assertTrue(after.getAttestations(0).getStatement().toStringUtf8().contains("key_id=" + rotated));
     }
 }

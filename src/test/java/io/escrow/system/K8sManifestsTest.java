@@ -172,7 +172,7 @@ class K8sManifestsTest {
         Container agent = pod.getContainers().get(0);
         String args = String.join(" ", agent.getArgs());
         for (String flag : List.of("custodian serve", "--tls-cert=", "--tls-key=", "--tls-client-ca=", "--pin-file=",
-                "--authorities=", "--custodian-ca=", "--log-key=", "--service-subject=", "--state=/var/lib/custodian-agent")) {
+                "--authorities=", "--custodian-ca=", "--log-key=", "--attest-cert=", "--attest-key=", "--service-subject=", "--state=/var/lib/custodian-agent")) {
             assertTrue(args.contains(flag), "agent args lack " + flag + ": " + args);
         }
         assertNotNull(agent.getReadinessProbe().getTcpSocket(), "readiness probe");

@@ -51,12 +51,14 @@ public final class CustodianAgentCore implements AutoCloseable {
     private final WarrantPolicy policy;
     private final TrustAnchors custodianAnchor;
     private final LogEvidence log;
+    private final java.util.Optional<KeyAttestor.Signer> attestation;
     private final Clock clock;
     private final AgentLedger ledger;
     private final AgentJournal journal;
 
     public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
-                              TrustAnchors custodianAnchor, LogEvidence log, Path journalFile, Clock clock) {
+                              TrustAnchors custodianAnchor, LogEvidence log, java.util.Optional<KeyAttestor.Signer> attestation,
+                              Path journalFile, Clock clock) {
         if (!token.custodianId().equals(custodianId)) {
             throw new IllegalArgumentException("the token belongs to " + token.custodianId() + ", not " + custodianId);
         }
@@ -69,6 +71,7 @@ public final class CustodianAgentCore implements AutoCloseable {
         this.policy = policy;
         this.custodianAnchor = custodianAnchor;
         this.log = log;
+        this.attestation = attestation;
         this.clock = clock;
         this.ledger = new AgentLedger(custodianId);
         this.journal = AgentJournal.open(journalFile, ledger::apply);
@@ -229,6 +232,13 @@ public final class CustodianAgentCore implements AutoCloseable {
             out.add(token.deriveX(records.get(i).keyId(), points.get(i)));
         }
         return out;
+    }
+
+    /** Attests the key record, once this agent's token is shown to hold its share ({@link KeyAttestor}). */
+    public KeyAttestor.Attestation attestKey(byte[] keyRecordJson) {
+        KeyAttestor.Signer signer = attestation.orElseThrow(() -> new AgentRefusedException(
+                "this agent has no attestation key (--attest-cert and --attest-key)"));
+        return KeyAttestor.attest(custodianId, token, signer, keyRecordJson);
     }
 
     /** The warrant's entry while its consent is live and the warrant is in its time; refuses otherwise. Under the lock. */

@@ -1,6 +1,8 @@
 package io.escrow.agent;
 
 import io.escrow.audit.AuditEntry;
+import io.escrow.audit.AuditLeaves;
+import io.escrow.audit.SubjectHasher;
 import io.escrow.audit.SignedTreeHead;
 import io.escrow.consent.ConsentStatement;
 import io.escrow.deposit.Deposit;
@@ -13,8 +15,6 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.util.Arrays;
 import java.util.Optional;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A custodian agent's check that each record it is asked about is what the service says: a
@@ -87,9 +87,14 @@ public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacy
         if (e == null) {
             throw new AgentRefusedException(where + " comes without log evidence");
         }
-        byte[] subjectHash = hmac(subjectSalt, r.subjectId());
+        byte[] subjectHash;
+        try {
+            subjectHash = SubjectHasher.of(subjectSalt).hash(r.subjectId());
+        } catch (IllegalArgumentException badSalt) {
+            throw new AgentRefusedException("the page's subject-hash salt is unusable: " + badSalt.getMessage());
+        }
         AuditEntry deposit = leaf(e.depositLeaf(), where + "'s deposit leaf");
-        require(deposit.type().equals("deposit"), where + "'s deposit leaf is a '" + deposit.type() + "' leaf");
+        require(deposit.type().equals(AuditLeaves.DEPOSIT), where + "'s deposit leaf is a '" + deposit.type() + "' leaf");
         require(field(deposit, "record_id").equals(r.recordId()), where + "'s deposit leaf is of another record");
         require(field(deposit, "key_id").equals(r.keyId()), where + "'s deposit leaf names another key");
         require(field(deposit, "covers_from").equals(Long.toString(r.coversFrom()))
@@ -108,7 +113,7 @@ public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacy
                 + "at index " + e.depositIndex() + " of the signed checkpoint of size " + head.size());
 
         AuditEntry release = leaf(e.releaseLeaf(), where + "'s release leaf");
-        require(release.type().equals("release") || release.type().equals("re-release"),
+        require(release.type().equals(AuditLeaves.RELEASE) || release.type().equals(AuditLeaves.RE_RELEASE),
                 where + "'s release leaf is a '" + release.type() + "' leaf");
         require(field(release, "warrant_id").equals(warrantId) && field(release, "record_id").equals(r.recordId()),
                 where + "'s release leaf is of another warrant or record");
@@ -145,14 +150,4 @@ public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacy
         }
     }
 
-    /** The log's subject hash: HMAC-SHA256(salt, UTF-8 subject). */
-    static byte[] hmac(byte[] salt, String subject) {
-        try {
-            Mac m = Mac.getInstance("HmacSHA256");
-            m.init(new SecretKeySpec(salt, "HmacSHA256"));
-            return m.doFinal(subject.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            throw new AgentRefusedException("the subject-hash salt is unusable: " + e.getMessage());
-        }
-    }
 }

@@ -45,10 +45,12 @@ public final class CustodianAgents implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CustodianAgents.class);
 
     private final AgentConsents consents;
+    private final io.escrow.consent.KeyAttestations attestations;
     private final List<AutoCloseable> embedded;
 
-    private CustodianAgents(AgentConsents consents, List<AutoCloseable> embedded) {
+    private CustodianAgents(AgentConsents consents, io.escrow.consent.KeyAttestations attestations, List<AutoCloseable> embedded) {
         this.consents = consents;
+        this.attestations = attestations;
         this.embedded = embedded;
     }
 
@@ -56,10 +58,16 @@ public final class CustodianAgents implements AutoCloseable {
         return Optional.ofNullable(consents);
     }
 
+    /** With agent-backed custodians: which key is served as current, by the agents' attestations. */
+    public Optional<io.escrow.consent.KeyAttestations> attestations() {
+        return Optional.ofNullable(attestations);
+    }
+
     static CustodianAgents load(EscrowSettings settings, Function<String, Optional<String>> config, TrustAnchors authorities,
                                 WarrantService warrants, KeyRegistry keys, AuditWriter audit,
                                 io.micrometer.core.instrument.MeterRegistry meters,
-                                java.util.function.Supplier<io.escrow.agent.LogEvidence> embeddedLog) {
+                                java.util.function.Supplier<io.escrow.agent.LogEvidence> embeddedLog, io.escrow.storage.Database db,
+                                java.util.function.Supplier<TrustAnchors> configuredCustodianCas) {
         List<String> ids = settings.custodians().stream().map(TokenConfig::custodianId).toList();
         Duration timeout = config.apply("escrow.custodian.agent-timeout").map(Duration::parse).orElse(Duration.ofSeconds(10));
         // The embedded default with consent required: agents, so development runs the production path.
@@ -73,8 +81,9 @@ public final class CustodianAgents implements AutoCloseable {
         }
         List<AgentLink> links = new ArrayList<>();
         List<AutoCloseable> started = new ArrayList<>();
+        TrustAnchors custodianCas = TrustAnchors.none();
         if (embeddedAgents && configured.isEmpty()) {
-            TrustAnchors custodianCas = DemoAuthorities.ensure(settings.dataDir(), ids, LOG::info);
+            custodianCas = DemoAuthorities.ensure(settings.dataDir(), ids, LOG::info);
             for (TokenConfig token : settings.custodians()) {
                 AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, embeddedLog.get(), started);
                 links.add(new GrpcAgentLink(token.custodianId(), "127.0.0.1:" + server.port(), Optional.empty(), timeout, meters));
@@ -97,7 +106,7 @@ public final class CustodianAgents implements AutoCloseable {
             }
         }
         if (links.isEmpty()) {
-            return new CustodianAgents(null, List.of());
+            return new CustodianAgents(null, null, List.of());
         }
         if (settings.consent() != EscrowSettings.Consent.REQUIRED) {
             links.forEach(AgentLink::close);
@@ -105,7 +114,16 @@ public final class CustodianAgents implements AutoCloseable {
             throw new ConfigurationException("agent-backed custodians need escrow.custodian.consent=required");
         }
         LOG.infof("custodians are agent-backed: %s", links);
-        return new CustodianAgents(new AgentConsents(links, warrants, keys, audit, LOG::warn), started);
+        AgentConsents consents = new AgentConsents(links, warrants, keys, audit, LOG::warn);
+        if (custodianCas.isEmpty()) {
+            custodianCas = configuredCustodianCas.get();
+        }
+        if (custodianCas.isEmpty()) {
+            LOG.warn("no custodian CA is configured (escrow.custodians.<id>.trust-anchor): key attestations are served "
+                    + "without the service checking their signatures; providers must check them against their pinned certificates");
+        }
+        return new CustodianAgents(consents, new io.escrow.consent.KeyAttestations(db, keys, consents, custodianCas,
+                java.time.Clock.systemUTC(), LOG::warn), started);
     }
 
     /** One in-process agent on loopback, whose token is logged in at its first use (after the startup ceremony). */
@@ -114,13 +132,25 @@ public final class CustodianAgents implements AutoCloseable {
                                              List<AutoCloseable> started) {
         LazyToken lazy = new LazyToken(token);
         CustodianAgentCore core = new CustodianAgentCore(token.custodianId(), lazy, authorities, warrants.policy(),
-                custodianCas.only(token.custodianId()), log,
+                custodianCas.only(token.custodianId()), log, Optional.of(demoSigner(settings, token.custodianId())),
                 settings.dataDir().resolve("agents").resolve(token.custodianId()).resolve("journal"), Clock.systemUTC());
         AgentServer server = AgentServer.start(core, "127.0.0.1", 0, Optional.empty());
         started.add(server);
         started.add(core);
         started.add(lazy);
         return server;
+    }
+
+    /** The demo custodian's signer, which in development also signs its agent's key attestations. */
+    private static io.escrow.agent.KeyAttestor.Signer demoSigner(EscrowSettings settings, String custodianId) {
+        try {
+            return new io.escrow.agent.KeyAttestor.Signer(
+                    io.escrow.cms.PemFiles.readPrivateKey(DemoAuthorities.signerKey(settings.dataDir(), custodianId)),
+                    TrustAnchors.readCertificates("demo custodian " + custodianId,
+                            DemoAuthorities.signerCertificate(settings.dataDir(), custodianId)));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the demo signer of " + custodianId, e);
+        }
     }
 
     /**

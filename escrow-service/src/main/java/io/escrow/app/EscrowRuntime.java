@@ -200,11 +200,12 @@ public class EscrowRuntime {
     @Singleton
     CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
                                     WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters,
-                                    jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree) {
+                                    jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree, Database db) {
         // In-process agents pin this process's own audit key and origin (development only).
         return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
                 () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
-                        java.util.Optional.of(tree.origin()), 0));
+                        java.util.Optional.of(tree.origin()), 0), db,
+                () -> NamedAnchorsConfig.load("escrow.custodians", ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config));
     }
 
     void closeCustodianAgents(@Disposes CustodianAgents agents) {

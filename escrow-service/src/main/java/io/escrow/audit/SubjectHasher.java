@@ -56,6 +56,14 @@ public final class SubjectHasher {
         }
     }
 
+    /** A hasher with a salt someone else keeps: a custodian agent recomputing the log's subject hashes. */
+    public static SubjectHasher of(byte[] salt) {
+        if (salt == null || salt.length == 0) {
+            throw new IllegalArgumentException("the subject-hash salt is empty");
+        }
+        return new SubjectHasher(salt.clone());
+    }
+
     /**
      * The salt, for custodian agents, which recompute subject hashes themselves: a wrong salt can
      * only make their checks fail, never make another subject's hash match.

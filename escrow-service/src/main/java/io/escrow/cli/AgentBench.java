@@ -5,7 +5,8 @@ import io.escrow.agent.LogEvidence;
 import io.escrow.agent.PageEvidence;
 import io.escrow.agent.PartialRequest;
 import io.escrow.agent.RecordEvidence;
-import io.escrow.audit.AuditEntry;
+import io.escrow.audit.AuditLeaves;
+import io.escrow.audit.SubjectHasher;
 import io.escrow.audit.SignedTreeHead;
 import io.escrow.cms.CertificateIssuer;
 import io.escrow.cms.CmsSigner;
@@ -41,7 +42,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -96,7 +96,8 @@ final class AgentBench {
                 CertificateIssuer.Issued signer = CertificateIssuer.issue(ca, "CN=Bench " + id, now.minusSeconds(3600),
                         now.plus(Duration.ofDays(1)), false);
                 CustodianAgentCore agent = new CustodianAgentCore(id, token, authorities, WarrantPolicy.of(null, authorities.names()),
-                        new TrustAnchors(Map.of(id, List.of(ca.certificate()))), log.pinned(), dir.resolve(id).resolve("journal"),
+                        new TrustAnchors(Map.of(id, List.of(ca.certificate()))), log.pinned(), Optional.empty(),
+                        dir.resolve(id).resolve("journal"),
                         Clock.systemUTC());
                 open.add(agent);
                 byte[] statement = ConsentStatement.of(id, warrantId, signedBytes, approvals, ConsentStatement.MAX_USES,
@@ -212,38 +213,20 @@ final class AgentBench {
             return new LogEvidence(key.getPublic(), Optional.of("bench"), 0);
         }
 
-        private byte[] subjectHash(String subject) throws Exception {
-            javax.crypto.Mac m = javax.crypto.Mac.getInstance("HmacSHA256");
-            m.init(new javax.crypto.spec.SecretKeySpec(salt, "HmacSHA256"));
-            return m.doFinal(subject.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-
         List<PartialRequest> recordsFor(String warrantId, WarrantSpec spec, KeyRecord key, List<Hpke.Sealed> sealed, String subject,
                                         List<String> custodians) throws Exception {
             List<byte[]> depositLeaves = new ArrayList<>();
             List<byte[]> releaseLeaves = new ArrayList<>();
             int n = sealed.size() / PAGE * PAGE;
+            byte[] subjectHash = SubjectHasher.of(salt).hash(subject);
             for (int i = 0; i < n; i++) {
-                Map<String, Object> f = new LinkedHashMap<>();
-                f.put("record_id", "r-" + i);
-                f.put("provider", "bench");
-                f.put("subject_hash", subjectHash(subject));
-                f.put("key_id", key.keyId());
-                f.put("covers_from", 0L);
-                f.put("covers_until", 1L);
-                f.put("payload_sha256", Deposit.payloadSha256(sealed.get(i).enc(), sealed.get(i).ciphertext()));
-                depositLeaves.add(AuditEntry.of("deposit", Instant.now(), "bench", f).encode());
+                depositLeaves.add(AuditLeaves.deposit(Instant.now(), "bench", "r-" + i, subjectHash, key.keyId(), 0, 1,
+                        Deposit.payloadSha256(sealed.get(i).enc(), sealed.get(i).ciphertext())).encode());
                 nodes.appendLeaf(depositLeaves.get(i));
             }
             for (int i = 0; i < n; i++) {
-                Map<String, Object> f = new LinkedHashMap<>();
-                f.put("warrant_id", warrantId);
-                f.put("record_id", "r-" + i);
-                f.put("key_id", key.keyId());
-                f.put("custodians", String.join(",", custodians));
-                f.put("subject_hash", subjectHash(subject));
-                f.put("recipient_sha256", ConsentStatement.sha256(spec.recipientPublicKey()));
-                releaseLeaves.add(AuditEntry.of("release", Instant.now(), "bench", f).encode());
+                releaseLeaves.add(AuditLeaves.release(false, Instant.now(), "bench", warrantId, "r-" + i, key.keyId(), custodians,
+                        subjectHash, ConsentStatement.sha256(spec.recipientPublicKey())).encode());
                 nodes.appendLeaf(releaseLeaves.get(i));
             }
             List<PartialRequest> out = new ArrayList<>();

@@ -76,6 +76,12 @@ final class CustodianCommand implements Runnable {
                 description = "accept deposit leaves below this index that predate payload_sha256 (default: none)")
         long legacyDepositsBelow;
 
+        @Option(names = "--attest-cert", description = "certificate (PEM, chain to --custodian-ca) that signs key attestations")
+        Path attestCert;
+
+        @Option(names = "--attest-key", description = "its private key (PEM PKCS#8)")
+        Path attestKey;
+
         @Option(names = "--state", description = "directory of the agent's journal (default: ./custodian-agent-<id>)")
         Path state;
 
@@ -117,6 +123,21 @@ final class CustodianCommand implements Runnable {
                 }
             }
             return out;
+        }
+
+        private Optional<io.escrow.agent.KeyAttestor.Signer> attestationSigner() {
+            if ((attestCert == null) != (attestKey == null)) {
+                throw new ConfigurationException("give both --attest-cert and --attest-key, or neither");
+            }
+            if (attestCert == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(new io.escrow.agent.KeyAttestor.Signer(io.escrow.cms.PemFiles.readPrivateKey(attestKey),
+                        TrustAnchors.readCertificates("--attest-cert", attestCert)));
+            } catch (java.io.IOException e) {
+                throw new ConfigurationException("--attest-key: cannot read " + attestKey + ": " + e.getMessage());
+            }
         }
 
         /** The agent and its server, closed together. */
@@ -168,7 +189,7 @@ final class CustodianCommand implements Runnable {
             CustodianAgentCore agent;
             try {
                 agent = new CustodianAgentCore(custodianId, token, authorityAnchors,
-                        WarrantPolicy.of(policy, authorityAnchors.names()), ownCa, log,
+                        WarrantPolicy.of(policy, authorityAnchors.names()), ownCa, log, attestationSigner(),
                         (state == null ? Path.of("custodian-agent-" + custodianId) : state).resolve("journal"), Clock.systemUTC());
             } catch (RuntimeException e) {
                 token.close();

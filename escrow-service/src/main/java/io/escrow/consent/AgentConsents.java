@@ -142,6 +142,11 @@ public final class AgentConsents implements CustodianAccess, AutoCloseable {
         return out;
     }
 
+    /** Every agent's attestation of a key record that answered (the others are logged and left out). */
+    public List<io.escrow.agent.KeyAttestor.Attestation> attestations(byte[] keyRecordJson) {
+        return new ArrayList<>(askAll(l -> l.attestKey(keyRecordJson)).values());
+    }
+
     /** Forwards a revocation to every agent, which checks it itself; an agent that is down learns it later. */
     public void revoked(String warrantId, byte[] cms) {
         askAll(l -> l.revoke(warrantId, cms));

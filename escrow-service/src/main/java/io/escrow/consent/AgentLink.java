@@ -30,6 +30,9 @@ public interface AgentLink extends AutoCloseable {
     /** Forwards an authority's revocation, which the agent checks itself. */
     List<AgentConsent> revoke(String warrantId, byte[] cms);
 
+    /** The agent's signed attestation that its token holds its share of this key record (JSON). */
+    io.escrow.agent.KeyAttestor.Attestation attestKey(byte[] keyRecordJson);
+
     /** x(share·enc) per record, in order, or a refusal for the whole page. */
     List<byte[]> computePartials(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page);
 

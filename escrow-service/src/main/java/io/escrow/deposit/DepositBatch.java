@@ -1,6 +1,6 @@
 package io.escrow.deposit;
 
-import io.escrow.audit.AuditEntry;
+import io.escrow.audit.AuditLeaves;
 import io.escrow.audit.SubjectHasher;
 import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -145,16 +144,7 @@ final class DepositBatch {
 
     private static byte[] leaf(Submission s, UUID recordId, SubjectHasher subjects, Instant now) {
         Deposit d = s.deposit();
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("record_id", recordId.toString());
-        fields.put("provider", s.provider());
-        fields.put("subject_hash", subjects.hash(d.subjectId()));
-        fields.put("key_id", d.keyId());
-        fields.put("covers_from", d.coversFrom());
-        fields.put("covers_until", d.coversUntil());
-        // Commits the leaf to the deposit's bytes: a custodian (or overseer) holding enc and
-        // ciphertext can check that this leaf, and so its subject and window, are theirs.
-        fields.put("payload_sha256", Deposit.payloadSha256(d.encRef(), d.ciphertextRef()));
-        return AuditEntry.of(LEAF_TYPE, now, s.provider(), fields).encode();
+        return AuditLeaves.deposit(now, s.provider(), recordId.toString(), subjects.hash(d.subjectId()), d.keyId(),
+                d.coversFrom(), d.coversUntil(), Deposit.payloadSha256(d.encRef(), d.ciphertextRef())).encode();
     }
 }

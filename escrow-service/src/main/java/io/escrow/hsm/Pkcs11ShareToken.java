@@ -106,7 +106,11 @@ public final class Pkcs11ShareToken implements ShareToken, AutoCloseable {
     @Override
     public boolean hasShare(String keyId) {
         try {
-            return shares.containsKey(keyId) || keyStore.containsAlias(keyId);
+            if (shares.containsKey(keyId) || keyStore.containsAlias(keyId)) {
+                return true;
+            }
+            rescan();
+            return keyStore.containsAlias(keyId);
         } catch (GeneralSecurityException | RuntimeException e) {
             throw new HsmException(custodianId(), "cannot list keys in token '" + config.label() + "': " + e.getMessage(), e);
         }
@@ -157,16 +161,35 @@ public final class Pkcs11ShareToken implements ShareToken, AutoCloseable {
             return k;
         }
         try {
-            if (!(keyStore.getKey(keyId, null) instanceof PrivateKey found)) {
+            Object found = keyStore.getKey(keyId, null);
+            if (!(found instanceof PrivateKey)) {
+                // SunPKCS11 lists a token's objects when it loads: a share imported since (by a
+                // rotation ceremony in another process) appears only after the list is read again.
+                rescan();
+                found = keyStore.getKey(keyId, null);
+            }
+            if (!(found instanceof PrivateKey key)) {
                 throw new HsmException(custodianId(), "token '" + config.label() + "' holds no share of key " + keyId);
             }
-            shares.put(keyId, found);
-            return found;
+            shares.put(keyId, key);
+            return key;
         } catch (GeneralSecurityException | RuntimeException e) {
             if (e instanceof HsmException he) {
                 throw he;
             }
             throw new HsmException(custodianId(), "cannot read key " + keyId + " from token '" + config.label() + "': " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * Reads the token's object list again. The session stays logged in, so no PIN is needed: the
+     * key store is reloaded without one.
+     */
+    private synchronized void rescan() {
+        try {
+            keyStore.load(null, null);
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            throw new HsmException(custodianId(), "cannot list the keys of token '" + config.label() + "' again: " + rootMessage(e), e);
         }
     }
 

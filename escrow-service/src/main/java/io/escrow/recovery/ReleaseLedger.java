@@ -2,6 +2,7 @@ package io.escrow.recovery;
 
 import io.escrow.audit.AuditAppender;
 import io.escrow.audit.AuditEntry;
+import io.escrow.audit.AuditLeaves;
 import io.escrow.warrant.Warrant;
 import io.escrow.warrant.WarrantEvidence;
 import io.escrow.warrant.WarrantPolicy;
@@ -11,7 +12,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -86,15 +86,8 @@ final class ReleaseLedger {
                 continue;
             }
             long idx = index + leaves.size();
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("warrant_id", warrantId);
-            f.put("record_id", r.recordId().toString());
-            f.put("key_id", r.keyId());
-            f.put("custodians", String.join(",", custodians));
-            // So that an overseer can check each release against the filed warrant's scope.
-            f.put("subject_hash", subjectHash.apply(r.subjectId()));
-            f.put("recipient_sha256", recipientSha256(locked));
-            AuditEntry leaf = AuditEntry.of(repeat ? "re-release" : "release", now, caller, f);
+            AuditEntry leaf = AuditLeaves.release(repeat, now, caller, warrantId, r.recordId().toString(), r.keyId(), custodians,
+                    subjectHash.apply(r.subjectId()), recipientSha256(locked));
             leaves.add(leaf);
             releases.add(new Release(r, idx, repeat, leaf.encode()));
             if (!repeat) {

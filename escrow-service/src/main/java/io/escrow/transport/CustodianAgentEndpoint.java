@@ -103,6 +103,15 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
         });
     }
 
+    @Override
+    public void attestKey(io.escrow.proto.v1.AttestKeyRequest request, StreamObserver<io.escrow.proto.v1.KeyAttestation> out) {
+        answer(request, out, () -> {
+            var a = agent.attestKey(request.getKeyRecord().toByteArray());
+            return io.escrow.proto.v1.KeyAttestation.newBuilder().setCustodianId(a.custodianId())
+                    .setStatement(ByteString.copyFrom(a.statement())).setCmsSignature(ByteString.copyFrom(a.cms())).build();
+        });
+    }
+
     private static PartialRequest fromProto(PartialRecord r) {
         var evidence = new io.escrow.agent.RecordEvidence(r.getCiphertext().toByteArray(), r.getDepositIndex(),
                 r.getDepositLeaf().toByteArray(), r.getDepositProofList().stream().map(ByteString::toByteArray).toList(),

@@ -28,6 +28,9 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Inject
     KeyRegistry keys;
 
+    @Inject
+    jakarta.inject.Provider<io.escrow.app.CustodianAgents> agents;
+
     /** A Provider, so that the gRPC server starting on the event loop does not open the database there. */
     @Inject
     jakarta.inject.Provider<DepositLog> deposits;
@@ -42,10 +45,15 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Blocking
     public void getEscrowKey(GetEscrowKeyRequest request, StreamObserver<EscrowKey> response) {
         Utf8CheckingMarshaller.rejectIfMalformed(request);
-        KeyRecord key = request.getKeyId().isEmpty()
-                ? keys.current().orElseThrow(NoEscrowKeyException::new)
-                : keys.require(request.getKeyId());
-        response.onNext(EscrowKey.newBuilder()
+        // With custodian agents, the current key is the newest one t agents attested.
+        var attested = agents.get().attestations();
+        KeyRecord key = !request.getKeyId().isEmpty() ? keys.require(request.getKeyId())
+                : (attested.isPresent() ? attested.get().current() : keys.current()).orElseThrow(NoEscrowKeyException::new);
+        EscrowKey.Builder b = EscrowKey.newBuilder();
+        attested.ifPresent(a -> a.stored(key.keyId()).forEach(x -> b.addAttestations(io.escrow.proto.v1.KeyAttestation.newBuilder()
+                .setCustodianId(x.custodianId()).setStatement(ByteString.copyFrom(x.statement()))
+                .setCmsSignature(ByteString.copyFrom(x.cms())))));
+        response.onNext(b
                 .setKeyId(key.keyId())
                 .setPublicKey(ByteString.copyFrom(key.publicKeyBytes()))
                 .setThreshold(key.threshold())

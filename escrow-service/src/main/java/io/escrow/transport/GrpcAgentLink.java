@@ -148,6 +148,17 @@ public final class GrpcAgentLink implements AgentLink {
     }
 
     @Override
+    public io.escrow.agent.KeyAttestor.Attestation attestKey(byte[] keyRecordJson) {
+        var a = call("attest", s -> s.attestKey(io.escrow.proto.v1.AttestKeyRequest.newBuilder()
+                .setKeyRecord(ByteString.copyFrom(keyRecordJson)).build()));
+        if (!a.getCustodianId().equals(custodianId)) {
+            throw new AgentCallException(custodianId, EscrowException.Category.UNAVAILABLE, "attested as " + a.getCustodianId());
+        }
+        return new io.escrow.agent.KeyAttestor.Attestation(a.getCustodianId(), a.getStatement().toByteArray(),
+                a.getCmsSignature().toByteArray());
+    }
+
+    @Override
     public List<byte[]> computePartials(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page) {
         PartialsRequest.Builder b = PartialsRequest.newBuilder().setWarrantId(warrantId)
                 .setCheckpoint(ByteString.copyFrom(page.checkpoint()))

@@ -83,6 +83,8 @@ class CustodianAgentCoreTest {
     private CustodianAgentCore agent(int i, TrustAnchors authorities) {
         CustodianAgentCore a = new CustodianAgentCore("custodian-" + i, tokens.get(i - 1), authorities,
                 WarrantPolicy.of(null, authorities.names()), anchors(Map.of("custodian-" + i, "custodian-" + i)), log.pinned(),
+                java.util.Optional.of(new KeyAttestor.Signer(TestAuthorities.signer("custodian-" + i).privateKey(),
+                        List.of(TestAuthorities.signer("custodian-" + i).certificate()))),
                 state.resolve("custodian-" + i + ".journal"), Clock.systemUTC());
         agents.add(a);
         return a;
@@ -278,7 +280,7 @@ class CustodianAgentCoreTest {
         java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
         f.put("record_id", madeUp.request().recordId());
         f.put("provider", "acme");
-        f.put("subject_hash", LogEvidence.hmac(log.salt(), subject));
+        f.put("subject_hash", io.escrow.audit.SubjectHasher.of(log.salt()).hash(subject));
         f.put("key_id", key.keyId());
         f.put("covers_from", 1L);
         f.put("covers_until", 2L);
@@ -305,6 +307,31 @@ class CustodianAgentCoreTest {
         refused(AgentRefusedException.class, "release leaf is not in the log",
                 () -> a.computePartials(w.id(), List.of(noRelease), real.evidence()));
         assertEquals(10, a.list(w.id()).get(0).usesLeft(), "no refused page cost a use");
+    }
+
+    @Test
+    void attestKey_ofTheKeyItsTokenHolds_isSigned_butAKeyItDoesNotHoldIsRefused() throws Exception {
+        CustodianAgentCore a = agent(2, AUTHORITIES);
+        KeyAttestor.Attestation att = a.attestKey(io.escrow.keys.KeyRecordJson.write(key));
+        String statement = new String(att.statement(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(statement.startsWith("escrow/v1/key-attestation\ncustodian_id=custodian-2\nkey_id=" + key.keyId()), statement);
+        io.escrow.cms.CmsSignatureVerifier.verify(att.cms(), att.statement(), anchors(Map.of("custodian-2", "custodian-2")),
+                Instant.EPOCH, Instant.now());
+        List<ShareToken> memory = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            String id = "custodian-" + i;
+            java.util.Map<String, java.math.BigInteger> held = new java.util.HashMap<>();
+            memory.add(new ShareToken() {
+                public String custodianId() { return id; }
+                public boolean hasShare(String keyId) { return held.containsKey(keyId); }
+                public void importShare(String keyId, io.escrow.threshold.SecretScalar s, ECPoint p) { held.put(keyId, s.toBigInteger()); }
+                public void deleteShare(String keyId) { held.remove(keyId); }
+                public byte[] deriveX(String keyId, ECPoint p) { return io.escrow.threshold.P256.xBytes(p.multiply(held.get(keyId)).normalize()); }
+            });
+        }
+        KeyRecord rogue = new KeyCeremony(RNG, Clock.systemUTC(), m -> {}).run("krogue", new ThresholdParameters(2, 3), memory);
+        refused(AgentRefusedException.class, "holds no share of key krogue", () -> a.attestKey(io.escrow.keys.KeyRecordJson.write(rogue)));
+        refused(io.escrow.error.InvalidArgumentException.class, "key_record", () -> a.attestKey("{}".getBytes()));
     }
 
     @Test

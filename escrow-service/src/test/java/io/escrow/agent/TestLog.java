@@ -1,6 +1,8 @@
 package io.escrow.agent;
 
 import io.escrow.audit.AuditEntry;
+import io.escrow.audit.AuditLeaves;
+import io.escrow.audit.SubjectHasher;
 import io.escrow.audit.SignedTreeHead;
 import io.escrow.deposit.Deposit;
 import io.escrow.merkle.MemoryNodes;
@@ -11,7 +13,7 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -50,26 +52,13 @@ final class TestLog {
     }
 
     long deposit(PartialRequest r, byte[] ciphertext, String subjectInLeaf) {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("record_id", r.recordId());
-        f.put("provider", "acme");
-        f.put("subject_hash", LogEvidence.hmac(salt, subjectInLeaf));
-        f.put("key_id", r.keyId());
-        f.put("covers_from", r.coversFrom());
-        f.put("covers_until", r.coversUntil());
-        f.put("payload_sha256", Deposit.payloadSha256(r.enc(), ciphertext));
-        return append(AuditEntry.of("deposit", Instant.now(), "acme", f));
+        return append(AuditLeaves.deposit(Instant.now(), "acme", r.recordId(), SubjectHasher.of(salt).hash(subjectInLeaf),
+                r.keyId(), r.coversFrom(), r.coversUntil(), Deposit.payloadSha256(r.enc(), ciphertext)));
     }
 
     AuditEntry release(String warrantId, String recordId, String subject, byte[] recipient, String custodians) {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("warrant_id", warrantId);
-        f.put("record_id", recordId);
-        f.put("key_id", "k");
-        f.put("custodians", custodians);
-        f.put("subject_hash", LogEvidence.hmac(salt, subject));
-        f.put("recipient_sha256", io.escrow.consent.ConsentStatement.sha256(recipient));
-        return AuditEntry.of("release", Instant.now(), "agency", f);
+        return AuditLeaves.release(false, Instant.now(), "agency", warrantId, recordId, "k", List.of(custodians.split(",")),
+                SubjectHasher.of(salt).hash(subject), io.escrow.consent.ConsentStatement.sha256(recipient));
     }
 
     long append(byte[] leaf) {

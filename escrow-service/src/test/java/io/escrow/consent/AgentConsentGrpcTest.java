@@ -263,4 +263,82 @@ class AgentConsentGrpcTest {
         }
         assertEquals(Activation.ActivationState.REVOKED, activations(w).get("custodian-1").getState());
     }
+
+    @Inject
+    io.escrow.keys.KeyRegistry registry;
+
+    /** Each agent attests the current key after checking its token holds its share; the service serves t of them and logs it. */
+    @Test
+    void getEscrowKey_carriesTheAgentsAttestations_whichVerifyAgainstTheCustodiansOwnCas() throws Exception {
+        EscrowKey served = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        assertTrue(served.getAttestationsCount() >= served.getThreshold(), served.toString());
+        io.escrow.cms.TrustAnchors custodianCas = DemoAuthorities.ensure(TestTokens.dataDir(),
+                List.of("custodian-1", "custodian-2", "custodian-3"), m -> {});
+        for (var a : served.getAttestationsList()) {
+            String statement = a.getStatement().toStringUtf8();
+            assertTrue(statement.startsWith("escrow/v1/key-attestation\ncustodian_id=" + a.getCustodianId() + "\nkey_id="
+                    + served.getKeyId() + "\npublic_key=" + org.bouncycastle.util.encoders.Hex.toHexString(served.getPublicKey().toByteArray())),
+                    statement);
+            var sig = io.escrow.cms.CmsSignatureVerifier.verify(a.getCmsSignature().toByteArray(), a.getStatement().toByteArray(),
+                    custodianCas.only(a.getCustodianId()), Instant.EPOCH, Instant.now());
+            assertEquals(a.getCustodianId(), sig.name());
+        }
+        assertTrue(db.inTransaction("count", c -> {
+            try (var ps = c.prepareStatement("select count(*) from audit_log where type = 'key_published'")) {
+                var rs = ps.executeQuery();
+                rs.next();
+                return rs.getLong(1);
+            }
+        }) >= 1, "a key_published leaf");
+    }
+
+    /**
+     * A newer key record made by someone who knows its polynomial (here: shares held in memory,
+     * not in the custodians' tokens) gets no attestation, so the attested key stays current.
+     */
+    @Test
+    void aKeyRecordTheAgentsCannotAttest_isNotServedAsCurrent() throws Exception {
+        EscrowKey before = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        List<io.escrow.threshold.ShareToken> memory = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            memory.add(new InMemoryShare("custodian-" + i));
+        }
+        String rogueId = "ek-rogue-" + Long.toString(System.nanoTime(), 36);
+        io.escrow.threshold.KeyRecord rogue = new io.escrow.threshold.KeyCeremony(RANDOM, java.time.Clock.systemUTC(), m -> {})
+                .run(rogueId, new io.escrow.threshold.ThresholdParameters(2, 3), memory);
+        registry.add(rogue);
+        try {
+            assertEquals(rogueId, registry.current().orElseThrow().keyId(), "the registry alone would serve it");
+            EscrowKey after = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+            assertEquals(before.getKeyId(), after.getKeyId(), "the attested key stays current");
+            assertEquals(0, escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(rogueId).build()).getAttestationsCount());
+        } finally {
+            java.nio.file.Files.deleteIfExists(TestTokens.dataDir().resolve("keys").resolve(rogueId + ".json"));
+            registry.refresh();
+        }
+    }
+
+    /** A share held in memory: what an operator who ran its own "ceremony" would have. */
+    private record InMemoryShare(String custodianId, java.util.Map<String, java.math.BigInteger> shares)
+            implements io.escrow.threshold.ShareToken {
+        InMemoryShare(String custodianId) {
+            this(custodianId, new java.util.concurrent.ConcurrentHashMap<>());
+        }
+
+        public boolean hasShare(String keyId) {
+            return shares.containsKey(keyId);
+        }
+
+        public void importShare(String keyId, io.escrow.threshold.SecretScalar share, org.bouncycastle.math.ec.ECPoint publicShare) {
+            shares.put(keyId, share.toBigInteger());
+        }
+
+        public void deleteShare(String keyId) {
+            shares.remove(keyId);
+        }
+
+        public byte[] deriveX(String keyId, org.bouncycastle.math.ec.ECPoint point) {
+            return io.escrow.threshold.P256.xBytes(point.multiply(shares.get(keyId)).normalize());
+        }
+    }
 }
