@@ -210,7 +210,7 @@ class K8sManifestsTest {
         List<String> clients = List.of(props.getProperty("escrow.tls.client-names").split(","));
         for (String id : custodians) {
             String prefix = "escrow.custodians." + id + ".";
-            for (String key : List.of("agent", "agent-tls-ca", "agent-tls-cert", "agent-tls-key")) {
+            for (String key : List.of("agent", "agent-tls-ca", "agent-tls-cert", "agent-tls-key", "trust-anchor")) {
                 assertNotNull(props.getProperty(prefix + key), prefix + key);
             }
             assertNull(props.getProperty("escrow.hsm.token." + id + ".pin-file"), "no custodian PIN in the service's configuration");
