@@ -11,16 +11,14 @@ import io.escrow.audit.SignedTreeHead;
 import io.escrow.cms.CertificateIssuer;
 import io.escrow.cms.CmsSigner;
 import io.escrow.cms.TrustAnchors;
+import io.escrow.consent.AgentShareToken;
 import io.escrow.consent.ConsentStatement;
 import io.escrow.deposit.Deposit;
 import io.escrow.hpke.Hpke;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.merkle.MemoryNodes;
 import io.escrow.merkle.MerkleTree;
-import io.escrow.threshold.CustodianFailureException;
 import io.escrow.threshold.KeyRecord;
-import io.escrow.threshold.P256;
-import io.escrow.threshold.SecretScalar;
 import io.escrow.threshold.ShareToken;
 import io.escrow.threshold.ThresholdDecryptor;
 import io.escrow.transport.AgentServer;
@@ -40,8 +38,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,7 +46,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.bouncycastle.math.ec.ECPoint;
 
 /**
  * The agents phase of {@code escrowctl bench}: the same t tokens as the direct measurement, each
@@ -118,16 +113,12 @@ final class AgentBench {
             long end = warmEnd + seconds * 1_000_000_000L;
             long counted = 0;
             int p = 0;
-            CompletableFuture<List<Map<String, byte[]>>> next = ask(links, warrantId, page(all, p), evidence, pool);
+            CompletableFuture<List<ShareToken>> next = ask(links, warrantId, page(all, p), evidence, pool);
             while (System.nanoTime() < end) {
-                List<Map<String, byte[]>> partials = next.join();
+                List<ShareToken> answered = next.join();
                 List<PartialRequest> current = page(all, p);
                 p = (p + 1) % pages;
                 next = ask(links, warrantId, page(all, p), evidence, pool);
-                List<ShareToken> answered = new ArrayList<>();
-                for (int i = 0; i < tokens.size(); i++) {
-                    answered.add(new Answered(tokens.get(i).custodianId(), partials.get(i)));
-                }
                 for (PartialRequest r : current) {
                     Hpke.Sealed s = sealed.get(Integer.parseInt(r.recordId().substring(2)));
                     byte[] pt = decryptor.open(key, answered, s.enc(), info, aadOf(subject), s.ciphertext()).plaintext();
@@ -155,45 +146,19 @@ final class AgentBench {
         return all.subList(p * PAGE, (p + 1) * PAGE);
     }
 
-    private static CompletableFuture<List<Map<String, byte[]>>> ask(List<GrpcAgentLink> links, String warrantId,
-                                                                    List<PartialRequest> page, PageEvidence evidence,
-                                                                    ExecutorService pool) {
-        List<CompletableFuture<Map<String, byte[]>>> asks = new ArrayList<>();
+    /** Each agent asked for the page's partials at once, as the service's recovery asks them. */
+    private static CompletableFuture<List<ShareToken>> ask(List<GrpcAgentLink> links, String warrantId, List<PartialRequest> page,
+                                                          PageEvidence evidence, ExecutorService pool) {
+        List<CompletableFuture<ShareToken>> asks = new ArrayList<>();
         for (GrpcAgentLink link : links) {
             asks.add(CompletableFuture.supplyAsync(() -> {
-                List<byte[]> xs = link.computePartials(warrantId, page, evidence);
-                Map<String, byte[]> byEnc = new HashMap<>();
-                for (int i = 0; i < page.size(); i++) {
-                    byEnc.put(HexFormat.of().formatHex(page.get(i).enc()), xs.get(i));
-                }
-                return byEnc;
+                AgentShareToken token = new AgentShareToken(link);
+                token.prepare(warrantId, page, evidence);
+                return token;
             }, pool));
         }
         return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
                 .thenApply(v -> asks.stream().map(CompletableFuture::join).toList());
-    }
-
-    /** A custodian's partials for one page, as the threshold decryptor asks for them. */
-    private record Answered(String custodianId, Map<String, byte[]> byEnc) implements ShareToken {
-        public boolean hasShare(String keyId) {
-            return true;
-        }
-
-        public void importShare(String keyId, SecretScalar share, ECPoint publicShare) {
-            throw new UnsupportedOperationException();
-        }
-
-        public void deleteShare(String keyId) {
-            throw new UnsupportedOperationException();
-        }
-
-        public byte[] deriveX(String keyId, ECPoint point) {
-            byte[] x = byEnc.get(HexFormat.of().formatHex(P256.encodeUncompressed(point)));
-            if (x == null) {
-                throw new CustodianFailureException(custodianId, "no partial for this record");
-            }
-            return x;
-        }
     }
 
     /** A throwaway audit log in memory: one deposit and one release leaf per record, and one signed checkpoint. */

@@ -335,22 +335,14 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
     @Override
     public synchronized Reservation reserve(String warrantId, int threshold, int records) {
         Instant now = clock.instant();
-        List<Live> usable = new ArrayList<>();
+        LinkedHashMap<String, Integer> usable = new LinkedHashMap<>();
         for (String id : custodians.keySet()) {
             Live a = live.get(id + '\0' + warrantId);
             if (a != null && a.usesLeft > 0 && now.isBefore(a.expiresAt)) {
-                usable.add(a);
+                usable.put(id, a.usesLeft);
             }
         }
-        if (usable.size() < threshold || records <= 0) {
-            return Reservation.NONE;
-        }
-        List<Live> chosen = usable.stream().sorted(java.util.Comparator.comparingInt((Live a) -> a.usesLeft).reversed())
-                .limit(threshold).toList();
-        int fewest = chosen.stream().mapToInt(a -> a.usesLeft).min().orElse(0);
-        List<ShareToken> tokens = usable.stream().filter(chosen::contains).map(a -> (ShareToken) sessions.get(a.custodianId).token)
-                .toList();
-        return new Reservation(tokens, Math.min(records, fewest));
+        return Reservation.choose(usable, threshold, records, id -> sessions.get(id).token);
     }
 
     @Override

@@ -15,7 +15,6 @@ import io.escrow.warrant.WarrantService;
 import io.escrow.warrant.WarrantState;
 import io.escrow.warrant.WarrantStore;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -169,29 +168,17 @@ public final class AgentConsents implements CustodianAccess, AutoCloseable {
 
     @Override
     public Reservation reserve(String warrantId, int threshold, int records) {
-        List<AgentConsent> live = new ArrayList<>();
+        LinkedHashMap<String, Integer> live = new LinkedHashMap<>();
         Map<String, List<AgentConsent>> answers = askAll(l -> l.list(warrantId));
-        answers.values().forEach(list -> list.stream()
-                .filter(c -> c.state() == AgentConsent.State.ACTIVE && c.usesLeft() > 0).findFirst().ifPresent(live::add));
+        answers.forEach((id, list) -> list.stream().filter(c -> c.state() == AgentConsent.State.ACTIVE && c.usesLeft() > 0)
+                .findFirst().ifPresent(c -> live.put(id, c.usesLeft())));
         if (live.size() < threshold && answers.size() < links.size()) {
             // Not a lack of consent: agents that may hold one did not answer.
             List<String> silent = links.keySet().stream().filter(id -> !answers.containsKey(id)).toList();
             throw new AgentCallException(String.join(", ", silent), EscrowException.Category.UNAVAILABLE,
                     "unreachable, and the agents that answered hold fewer than " + threshold + " live consents");
         }
-        if (live.size() < threshold || records <= 0) {
-            return Reservation.NONE;
-        }
-        List<AgentConsent> chosen = live.stream().sorted(Comparator.comparingInt(AgentConsent::usesLeft).reversed())
-                .limit(threshold).toList();
-        int fewest = chosen.stream().mapToInt(AgentConsent::usesLeft).min().orElse(0);
-        List<ShareToken> tokens = new ArrayList<>();
-        links.forEach((id, l) -> {
-            if (chosen.stream().anyMatch(c -> c.custodianId().equals(id))) {
-                tokens.add(new AgentShareToken(l));
-            }
-        });
-        return new Reservation(tokens, Math.min(records, fewest));
+        return Reservation.choose(live, threshold, records, id -> new AgentShareToken(links.get(id)));
     }
 
     @Override

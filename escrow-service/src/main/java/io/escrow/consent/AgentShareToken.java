@@ -17,17 +17,17 @@ import org.bouncycastle.math.ec.ECPoint;
  * that batch. An agent's refusal or absence is this custodian's failure, named, for every record
  * of the page.
  */
-final class AgentShareToken implements ShareToken {
+public final class AgentShareToken implements ShareToken {
     private final AgentLink agent;
     private final Map<String, byte[]> partials = new HashMap<>();
     private volatile RuntimeException failure;
 
-    AgentShareToken(AgentLink agent) {
+    public AgentShareToken(AgentLink agent) {
         this.agent = agent;
     }
 
     /** Asks the agent for every record's partial, remembering them by enc (or the refusal). */
-    void prepare(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page) {
+    public void prepare(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page) {
         try {
             List<byte[]> xs = agent.computePartials(warrantId, records, page);
             synchronized (partials) {

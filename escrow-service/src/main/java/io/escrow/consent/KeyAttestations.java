@@ -56,16 +56,20 @@ public final class KeyAttestations {
         this.warn = warn;
     }
 
+    /** A key with the attestations stored for it. */
+    public record Attested(KeyRecord key, List<KeyAttestor.Attestation> attestations) {}
+
     /** The newest key with at least t attestations, asking the agents about newer keys first. */
-    public Optional<KeyRecord> current() {
+    public Optional<Attested> current() {
         List<KeyRecord> newestFirst = new ArrayList<>(keys.all());
         newestFirst.sort(Comparator.comparing(KeyRecord::createdAt).thenComparing(KeyRecord::keyId).reversed());
         for (KeyRecord k : newestFirst) {
-            if (stored(k.keyId()).size() < k.threshold()) {
-                collect(k);
+            List<KeyAttestor.Attestation> have = stored(k.keyId());
+            if (have.size() < k.threshold() && collect(k)) {
+                have = stored(k.keyId());
             }
-            if (stored(k.keyId()).size() >= k.threshold()) {
-                return Optional.of(k);
+            if (have.size() >= k.threshold()) {
+                return Optional.of(new Attested(k, have));
             }
         }
         return Optional.empty();
@@ -88,11 +92,12 @@ public final class KeyAttestations {
         });
     }
 
-    private void collect(KeyRecord k) {
+    /** Asks the agents about a key and stores what vouches for it; false when it was asked too recently. */
+    private boolean collect(KeyRecord k) {
         Instant now = clock.instant();
         Instant last = lastAsked.get(k.keyId());
         if (last != null && now.isBefore(last.plus(RETRY))) {
-            return;
+            return false;
         }
         lastAsked.put(k.keyId(), now);
         byte[] json = KeyRecordJson.write(k);
@@ -104,6 +109,7 @@ public final class KeyAttestations {
                 store(k, a);
             }
         }
+        return true;
     }
 
     /** Why an attestation does not vouch for this key record, or null when it does. */

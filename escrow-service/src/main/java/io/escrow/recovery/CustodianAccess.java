@@ -33,6 +33,27 @@ public interface CustodianAccess {
         public List<String> custodianIds() {
             return tokens.stream().map(ShareToken::custodianId).toList();
         }
+
+        /**
+         * The one rule for choosing: the {@code threshold} custodians with the most uses left
+         * (ties in configuration order), for as many records as the one of them with the fewest
+         * uses left may still open.
+         *
+         * @param usesLeft custodians that may take part, in configuration order, with their uses left (all &gt; 0)
+         * @param token    the token through which a chosen custodian is asked
+         */
+        public static Reservation choose(java.util.LinkedHashMap<String, Integer> usesLeft, int threshold, int records,
+                                         java.util.function.Function<String, ShareToken> token) {
+            if (usesLeft.size() < threshold || records <= 0) {
+                return NONE;
+            }
+            List<String> chosen = usesLeft.entrySet().stream()
+                    .sorted(java.util.Map.Entry.<String, Integer>comparingByValue().reversed())
+                    .limit(threshold).map(java.util.Map.Entry::getKey).toList();
+            int fewest = chosen.stream().mapToInt(usesLeft::get).min().orElse(0);
+            List<ShareToken> tokens = usesLeft.keySet().stream().filter(chosen::contains).map(token).toList();
+            return new Reservation(tokens, Math.min(records, fewest));
+        }
     }
 
     /**

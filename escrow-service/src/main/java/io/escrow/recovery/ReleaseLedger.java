@@ -80,6 +80,7 @@ final class ReleaseLedger {
         List<Release> releases = new ArrayList<>();
         List<UUID> newIds = new ArrayList<>();
         List<Long> newIndexes = new ArrayList<>();
+        byte[] recipientSha256 = recipientSha256(locked);
         for (InScopeRecord r : page) {
             boolean repeat = already.contains(r.recordId());
             if ((!repeat && remaining == 0) || (repeat && onlyNew)) {
@@ -87,7 +88,7 @@ final class ReleaseLedger {
             }
             long idx = index + leaves.size();
             AuditEntry leaf = AuditLeaves.release(repeat, now, caller, warrantId, r.recordId().toString(), r.keyId(), custodians,
-                    subjectHash.apply(r.subjectId()), recipientSha256(locked));
+                    subjectHash.apply(r.subjectId()), recipientSha256);
             leaves.add(leaf);
             releases.add(new Release(r, idx, repeat, leaf.encode()));
             if (!repeat) {

@@ -18,6 +18,7 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
+import java.util.List;
 
 /**
  * EscrowService for messaging providers. Deposits are validated on the calling thread, then
@@ -46,13 +47,25 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     public void getEscrowKey(GetEscrowKeyRequest request, StreamObserver<EscrowKey> response) {
         Utf8CheckingMarshaller.rejectIfMalformed(request);
         // With custodian agents, the current key is the newest one t agents attested.
-        var attested = agents.get().attestations();
-        KeyRecord key = !request.getKeyId().isEmpty() ? keys.require(request.getKeyId())
-                : (attested.isPresent() ? attested.get().current() : keys.current()).orElseThrow(NoEscrowKeyException::new);
+        var attestations = agents.get().attestations();
+        KeyRecord key;
+        List<io.escrow.agent.KeyAttestor.Attestation> attested = List.of();
+        if (!request.getKeyId().isEmpty()) {
+            key = keys.require(request.getKeyId());
+            if (attestations.isPresent()) {
+                attested = attestations.get().stored(key.keyId());
+            }
+        } else if (attestations.isPresent()) {
+            var current = attestations.get().current().orElseThrow(NoEscrowKeyException::new);
+            key = current.key();
+            attested = current.attestations();
+        } else {
+            key = keys.current().orElseThrow(NoEscrowKeyException::new);
+        }
         EscrowKey.Builder b = EscrowKey.newBuilder();
-        attested.ifPresent(a -> a.stored(key.keyId()).forEach(x -> b.addAttestations(io.escrow.proto.v1.KeyAttestation.newBuilder()
+        attested.forEach(x -> b.addAttestations(io.escrow.proto.v1.KeyAttestation.newBuilder()
                 .setCustodianId(x.custodianId()).setStatement(ByteString.copyFrom(x.statement()))
-                .setCmsSignature(ByteString.copyFrom(x.cms())))));
+                .setCmsSignature(ByteString.copyFrom(x.cms()))));
         response.onNext(b
                 .setKeyId(key.keyId())
                 .setPublicKey(ByteString.copyFrom(key.publicKeyBytes()))
