@@ -174,7 +174,7 @@ class CustodianAgentsSystemTest {
         return ch;
     }
 
-    private static DepositRequest sealed(EscrowKey key, String subject) throws Exception {
+    static DepositRequest sealed(EscrowKey key, String subject) throws Exception {
         byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
         byte[] aad = (subject + "\n1700000000\n1700003600").getBytes(StandardCharsets.UTF_8);
         byte[] sessionKey = new byte[32];

@@ -37,7 +37,12 @@ class EmbeddedServiceSystemTest {
     private static Path dataDir;
     private static ServiceProcess service;
     private static ManagedChannel channel;
-    private static EscrowServiceGrpc.EscrowServiceBlockingStub escrow;
+    private static EscrowServiceGrpc.EscrowServiceBlockingStub escrowStub;
+
+    /** A deadline per call: a stub's deadline is fixed when it is made, and this class runs for minutes. */
+    private static EscrowServiceGrpc.EscrowServiceBlockingStub escrow() {
+        return escrowStub.withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
     private static String firstKeyId;
     private static byte[] firstPublicKey;
 
@@ -50,7 +55,7 @@ class EmbeddedServiceSystemTest {
 
     private static void connect() {
         channel = ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
-        escrow = EscrowServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        escrowStub = EscrowServiceGrpc.newBlockingStub(channel);
     }
 
     @AfterAll
@@ -66,7 +71,7 @@ class EmbeddedServiceSystemTest {
     @Test
     @Order(1)
     void firstStart_runsCeremony_andServesTheRecordedKey() throws Exception {
-        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        EscrowKey key = escrow().getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         firstKeyId = key.getKeyId();
         firstPublicKey = key.getPublicKey().toByteArray();
         assertTrue(firstKeyId.matches("ek-\\d{4}-01"), firstKeyId);
@@ -118,11 +123,11 @@ class EmbeddedServiceSystemTest {
     @Test
     @Order(2)
     void deposits_areAcknowledged() throws Exception {
-        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        EscrowKey key = escrow().getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         for (int i = 0; i < 20; i++) {
             var req = sealed(key, "sys-before-restart-" + i);
             DEPOSITED.add(req);
-            RECEIPTS.add(escrow.deposit(req));
+            RECEIPTS.add(escrow().deposit(req));
         }
         assertEquals(20, RECEIPTS.stream().map(r -> r.getAuditIndex()).distinct().count());
     }
@@ -139,8 +144,8 @@ class EmbeddedServiceSystemTest {
         } finally {
             second.close();
         }
-        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
-        assertFalse(escrow.deposit(sealed(key, "sys-after-second-service")).getRecordId().isEmpty(),
+        EscrowKey key = escrow().getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        assertFalse(escrow().deposit(sealed(key, "sys-after-second-service")).getRecordId().isEmpty(),
                 "the first service still stores deposits");
     }
 
@@ -148,7 +153,7 @@ class EmbeddedServiceSystemTest {
     @Order(2)
     void unknownKeyId_isNotFound() {
         var e = assertThrows(StatusRuntimeException.class,
-                () -> escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId("ek-1990-01").build()));
+                () -> escrow().getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId("ek-1990-01").build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
     }
 
@@ -166,17 +171,17 @@ class EmbeddedServiceSystemTest {
         var r = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", "ek-system-rotated");
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("verified in all 3 tokens"), r.output());
-        EscrowKey rotated = escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId("ek-system-rotated").build());
+        EscrowKey rotated = escrow().getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId("ek-system-rotated").build());
         assertFalse(java.util.Arrays.equals(firstPublicKey, rotated.getPublicKey().toByteArray()));
         // The current key follows within the registry's one-second rescan interval.
         String current = "";
         for (int i = 0; i < 40 && !current.equals("ek-system-rotated"); i++) {
             Thread.sleep(100);
-            current = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId();
+            current = escrow().getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId();
         }
         assertEquals("ek-system-rotated", current);
         assertArrayEquals(firstPublicKey,
-                escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
+                escrow().getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
         var again = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", "ek-system-rotated");
         assertEquals(1, again.exit(), again.output());
         assertTrue(again.output().contains("already"), again.output());
@@ -188,8 +193,9 @@ class EmbeddedServiceSystemTest {
         assertTrue(service.logText().contains("Created demo signer 'court'"), "the development default makes demo authorities");
         var demo = ServiceProcess.escrowctl(dataDir, "demo", "--target", "localhost:" + service.grpcPort);
         assertEquals(0, demo.exit(), demo.output());
-        for (String step : new String[] {"deposits three session keys", "files a warrant", "The court signs", "The ministry signs",
-                "warrant is now ACTIVE", "2 of 2 released keys opened with the recipient key and match what was deposited"}) {
+        for (String step : new String[] {"deposits three session keys", "files a warrant for", "(escrowctl warrant file)",
+                "The court reads those exact bytes, signs them and approves", "The ministry reads those exact bytes",
+                "is now ACTIVE (approvals: court, ministry)", "consent to this warrant only (escrowctl custodian activate)", "2 of 2 released keys opened with the recipient key and match what was deposited"}) {
             assertTrue(demo.output().contains(step), step + " missing from:\n" + demo.output());
         }
         var m = java.util.regex.Pattern.compile("recover open --warrant (\\S+) --recipient-key (\\S+)").matcher(demo.output());
@@ -226,7 +232,7 @@ class EmbeddedServiceSystemTest {
             assertTrue(help.output().contains(cmd), help.output());
         }
         var bad = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", "ek-x", "--threshold", "5");
-        assertEquals(1, bad.exit(), bad.output());
+        assertEquals(2, bad.exit(), "a usage error: " + bad.output());
         assertTrue(bad.output().contains("t=5 is greater than the custodian count n=3"), bad.output());
         assertFalse(bad.output().contains("at io.escrow"), "no stack trace: " + bad.output());
     }
@@ -234,7 +240,7 @@ class EmbeddedServiceSystemTest {
     @Test
     @Order(6)
     void killDashNine_ofServiceAndDatabase_losesNoAcknowledgedDeposit() throws Exception {
-        EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        EscrowKey key = escrow().getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         // Many concurrent deposits in flight; kill everything while they are being committed.
         var pool = java.util.concurrent.Executors.newFixedThreadPool(16);
         var acknowledged = new java.util.concurrent.ConcurrentHashMap<io.escrow.proto.v1.DepositRequest, io.escrow.proto.v1.DepositReceipt>();
@@ -245,7 +251,7 @@ class EmbeddedServiceSystemTest {
                 while (!stop.get()) {
                     try {
                         var req = sealed(key, "sys-crash-" + counter.incrementAndGet());
-                        acknowledged.put(req, escrow.deposit(req));
+                        acknowledged.put(req, escrow().deposit(req));
                     } catch (Exception e) {
                         return;
                     }
@@ -264,10 +270,10 @@ class EmbeddedServiceSystemTest {
         connect();
         assertTrue(service.logText().contains("removing the stale postmaster.pid"), service.logText());
         for (var e : acknowledged.entrySet()) {
-            assertEquals(e.getValue(), escrow.deposit(e.getKey()), "an acknowledged deposit was lost or changed");
+            assertEquals(e.getValue(), escrow().deposit(e.getKey()), "an acknowledged deposit was lost or changed");
         }
         for (int i = 0; i < DEPOSITED.size(); i++) {
-            assertEquals(RECEIPTS.get(i), escrow.deposit(DEPOSITED.get(i)));
+            assertEquals(RECEIPTS.get(i), escrow().deposit(DEPOSITED.get(i)));
         }
         // An action and its audit leaf commit in one transaction, so a crash cannot separate them:
         // every deposit has its leaf, every deposit leaf its deposit, and the log has no gap.
@@ -297,7 +303,7 @@ class EmbeddedServiceSystemTest {
         service = ServiceProcess.start(dataDir, dataDir.resolve("service-after-jvm-kill.log"));
         connect();
         assertTrue(service.logText().contains("stopping the orphaned embedded PostgreSQL"), service.logText());
-        assertEquals(RECEIPTS.get(0), escrow.deposit(DEPOSITED.get(0)));
+        assertEquals(RECEIPTS.get(0), escrow().deposit(DEPOSITED.get(0)));
     }
 
     @Test
@@ -307,10 +313,10 @@ class EmbeddedServiceSystemTest {
         service = ServiceProcess.start(dataDir, dataDir.resolve("service-2.log"));
         connect();
         assertArrayEquals(firstPublicKey,
-                escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
-        assertEquals("ek-system-rotated", escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId());
+                escrow().getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(firstKeyId).build()).getPublicKey().toByteArray());
+        assertEquals("ek-system-rotated", escrow().getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId());
         for (int i = 0; i < DEPOSITED.size(); i++) {
-            assertEquals(RECEIPTS.get(i), escrow.deposit(DEPOSITED.get(i)), "deposit " + i + " survives a restart");
+            assertEquals(RECEIPTS.get(i), escrow().deposit(DEPOSITED.get(i)), "deposit " + i + " survives a restart");
         }
         String log = service.logText();
         assertFalse(log.contains("first start"), log);

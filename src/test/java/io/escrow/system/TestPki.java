@@ -61,10 +61,20 @@ final class TestPki {
     }
 
     Issued issue(String fileName, String subject, boolean server) throws Exception {
+        return issue(fileName, subject, server, from(), until());
+    }
+
+    /** A client certificate whose validity ended a day ago. */
+    Issued issueExpired(String fileName, String subject) throws Exception {
+        Instant now = Instant.now();
+        return issue(fileName, subject, false, Date.from(now.minus(Duration.ofDays(30))), Date.from(now.minus(Duration.ofDays(1))));
+    }
+
+    private Issued issue(String fileName, String subject, boolean server, Date notBefore, Date notAfter) throws Exception {
         KeyPair key = ecKey();
         // X500Principal parses RFC 2253 strings into the usual ASN.1 order (CN last), as openssl does.
         var b = new JcaX509v3CertificateBuilder(caCert.getSubjectX500Principal(),
-                BigInteger.valueOf(SERIAL.incrementAndGet()), from(), until(), new X500Principal(subject), key.getPublic());
+                BigInteger.valueOf(SERIAL.incrementAndGet()), notBefore, notAfter, new X500Principal(subject), key.getPublic());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         if (server) {
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {

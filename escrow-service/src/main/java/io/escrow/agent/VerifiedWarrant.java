@@ -51,12 +51,9 @@ public record VerifiedWarrant(String warrantId, WarrantSpec spec, byte[] signedB
                 throw new InvalidArgumentException("warrant.approvals", "'" + e.getKey()
                         + "' is not an authority this agent trusts " + authorities.names());
             }
-            // The earliest valid signing time is unknown to the agent (it did not see the filing):
-            // the signed not_before less a day bounds how far a signature may be backdated.
-            Instant earliest = Instant.ofEpochSecond(Math.max(0, decoded.spec().notBefore() - 86_400));
             VerifiedSignature sig;
             try {
-                sig = CmsSignatureVerifier.verify(e.getValue(), signedBytes, authorities.only(e.getKey()), earliest, now);
+                sig = verifyApproval(e.getKey(), e.getValue(), signedBytes, decoded.spec(), authorities, now);
             } catch (InvalidArgumentException bad) {
                 throw new InvalidArgumentException("warrant.approvals", "the approval given as " + e.getKey()
                         + "'s does not verify against this agent's anchor for " + e.getKey() + ": " + bad.getMessage());
@@ -68,6 +65,19 @@ public record VerifiedWarrant(String warrantId, WarrantSpec spec, byte[] signedB
                     + String.join(", ", policy.missing(verified)));
         }
         return new VerifiedWarrant(warrantId, decoded.spec(), signedBytes, approvals);
+    }
+
+    /**
+     * One approval checked as {@code authority}'s, against that authority's anchor and CRLs only.
+     * The earliest valid signing time is unknown to a custodian (it did not see the filing): the
+     * signed not_before less a day bounds how far a signature may be backdated.
+     *
+     * @throws InvalidArgumentException when it does not verify
+     */
+    public static VerifiedSignature verifyApproval(String authority, byte[] cms, byte[] signedBytes, WarrantSpec spec,
+                                                   TrustAnchors authorities, Instant now) {
+        Instant earliest = Instant.ofEpochSecond(Math.max(0, spec.notBefore() - 86_400));
+        return CmsSignatureVerifier.verify(cms, signedBytes, authorities.only(authority), earliest, now);
     }
 
     /** The digest a consent statement names for these approvals ({@link ConsentStatement#approvalsDigest}). */

@@ -100,6 +100,20 @@ public class EscrowRuntime {
         return new DepositLog(db, subjects, meters, Clock.systemUTC(), LOG::warn);
     }
 
+    /** escrow.authorities.NAME.trust-anchor; environment names resolve against the names escrow.warrant.policy lists. */
+    static TrustAnchors configuredAuthorities() {
+        java.util.List<String> policyNames = config("escrow.warrant.policy").map(v -> java.util.Arrays.stream(v.split(","))
+                .map(String::strip).filter(n -> !n.isEmpty()).toList()).orElse(java.util.List.of());
+        return NamedAnchorsConfig.load("escrow.authorities", ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config,
+                policyNames);
+    }
+
+    /** escrow.custodians.ID.trust-anchor; environment names resolve against the configured custodian ids. */
+    static TrustAnchors configuredCustodianAnchors(EscrowSettings settings) {
+        return NamedAnchorsConfig.load("escrow.custodians", ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config,
+                settings.custodians().stream().map(io.escrow.hsm.TokenConfig::custodianId).toList());
+    }
+
     /**
      * Authorities from escrow.authorities.NAME.trust-anchor. With none configured, the embedded
      * development default creates the demo authorities court and ministry.
@@ -108,8 +122,7 @@ public class EscrowRuntime {
     @Singleton
     @Named("authorities")
     TrustAnchors authorities(EscrowSettings settings, MeterRegistry meters) {
-        TrustAnchors configured = NamedAnchorsConfig.load("escrow.authorities",
-                ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config);
+        TrustAnchors configured = configuredAuthorities();
         if (configured.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
             TrustAnchors demo = DemoAuthorities.ensure(settings.dataDir(), LOG::info);
             LOG.warnf("DEVELOPMENT MODE: warrants are approved by the demo authorities %s; their signer keys are under %s",
@@ -205,7 +218,7 @@ public class EscrowRuntime {
         return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
                 () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
                         java.util.Optional.of(tree.origin()), 0), db,
-                () -> NamedAnchorsConfig.load("escrow.custodians", ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config));
+                () -> configuredCustodianAnchors(settings));
     }
 
     void closeCustodianAgents(@Disposes CustodianAgents agents) {
@@ -218,8 +231,7 @@ public class EscrowRuntime {
     @jakarta.enterprise.inject.Typed(ActivationRegistry.class)
     ActivationRegistry activations(EscrowSettings settings, WarrantService warrants, KeyRegistry keys, Database db,
                                    MeterRegistry meters) {
-        TrustAnchors anchors = NamedAnchorsConfig.load("escrow.custodians", ConfigProvider.getConfig().getPropertyNames(),
-                EscrowRuntime::config);
+        TrustAnchors anchors = configuredCustodianAnchors(settings);
         watchRevocation("custodian", "escrow.custodians", anchors, meters);
         if (anchors.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
             // Development: demo custodian CAs and signers next to the demo authorities, so that the

@@ -23,6 +23,9 @@ public class StartupChecks {
 
     void onStart(@Observes StartupEvent event, EscrowSettings settings, CustodianTokens tokens, KeyRegistry registry,
                  TransportSettings transport, DepositLog deposits) {
+        // Every named setting is read now, so a name that cannot work fails the start, not the first call.
+        EscrowRuntime.configuredAuthorities();
+        EscrowRuntime.configuredCustodianAnchors(settings);
         if (transport.developmentIdentity()) {
             LOG.warn("""
 

@@ -4,8 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** escrowctl audit: what an overseer runs. */
-@Command(name = "audit", mixinStandardHelpOptions = true, description = "Verify the audit log.",
-        subcommands = {AuditVerifyCommand.class, CommandLine.HelpCommand.class})
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = "Overseers' tools: verify the whole audit log, follow it as a monitor, prove and show single leaves.",
+        subcommands = {AuditVerifyCommand.class, AuditFollowCommand.class, AuditReadCommands.Prove.class, AuditReadCommands.Show.class,
+                CommandLine.HelpCommand.class})
 final class AuditCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

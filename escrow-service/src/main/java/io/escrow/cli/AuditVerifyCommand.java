@@ -1,7 +1,6 @@
 package io.escrow.cli;
 
 import com.google.protobuf.ByteString;
-import io.escrow.audit.AuditEntry;
 import io.escrow.audit.SignedTreeHead;
 import io.escrow.merkle.MemoryNodes;
 import io.escrow.merkle.MerkleTree;
@@ -16,15 +15,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyFactory;
 import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,6 +36,7 @@ import picocli.CommandLine.Option;
  * reordered, missing or extra leaf) fails loudly with the first bad index.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
+        header = "Replay and verify the whole audit log against its signed tree heads.",
         description = {"Replay the audit log, recompute the Merkle tree, check every signed tree head and the",
                 "consistency with the previously verified head. Exit 0: verified; 1: the log fails verification."})
 final class AuditVerifyCommand implements Callable<Integer> {
@@ -51,20 +50,13 @@ final class AuditVerifyCommand implements Callable<Integer> {
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
 
-    /** A verification failure: the message says what and where. */
-    static final class Failure extends RuntimeException {
-        Failure(String message) {
-            super(message);
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         ManagedChannel channel = channels.open(true);
         try {
             verify(channel, AuditServiceGrpc.newBlockingStub(channel));
             return 0;
-        } catch (Failure f) {
+        } catch (AuditHeads.Failure f) {
             err.println("AUDIT VERIFICATION FAILED: " + f.getMessage());
             return 1;
         } finally {
@@ -73,23 +65,17 @@ final class AuditVerifyCommand implements Callable<Integer> {
     }
 
     private void verify(ManagedChannel channel, AuditServiceGrpc.AuditServiceBlockingStub audit) throws Exception {
-        Properties previous = new Properties();
-        if (Files.exists(state)) {
-            try (var r = Files.newBufferedReader(state)) {
-                previous.load(r);
-            }
-        }
+        Optional<AuditHeads.State> previous = AuditHeads.State.load(state);
         var head = audit.getTreeHead(GetTreeHeadRequest.getDefaultInstance());
         byte[] spki = head.getPublicKey().toByteArray();
-        String pinned = previous.getProperty("public_key");
-        if (pinned != null && !pinned.equals(Base64.getEncoder().encodeToString(spki))) {
-            throw new Failure("the tree-head signing key changed since the last verification (pinned in " + state + ")");
+        if (previous.isPresent() && !Arrays.equals(previous.get().publicKey(), spki)) {
+            throw new AuditHeads.Failure("the tree-head signing key changed since the last verification (pinned in " + state + ")");
         }
-        PublicKey key = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(spki));
-        SignedTreeHead.Parsed latest = checkSigned(key, head.getCheckpoint(), head.getSignature());
-        String origin = previous.getProperty("origin");
+        PublicKey key = AuditHeads.publicKey(spki);
+        SignedTreeHead.Parsed latest = AuditHeads.checkSigned(key, head.getCheckpoint(), head.getSignature());
+        String origin = previous.map(AuditHeads.State::origin).orElse(null);
         if (origin != null && !origin.equals(latest.origin())) {
-            throw new Failure("the checkpoint origin changed from '" + origin + "' to '" + latest.origin() + "'");
+            throw new AuditHeads.Failure("the checkpoint origin changed from '" + origin + "' to '" + latest.origin() + "'");
         }
 
         // Every published head up to the latest one: signature checked now, root checked during the replay.
@@ -98,18 +84,18 @@ final class AuditVerifyCommand implements Callable<Integer> {
         while (heads.hasNext()) {
             var h = heads.next();
             if (!h.getPublicKey().equals(head.getPublicKey())) {
-                throw new Failure("a published tree head is signed by a different key");
+                throw new AuditHeads.Failure("a published tree head is signed by a different key");
             }
-            SignedTreeHead.Parsed p = checkSigned(key, h.getCheckpoint(), h.getSignature());
+            SignedTreeHead.Parsed p = AuditHeads.checkSigned(key, h.getCheckpoint(), h.getSignature());
             if (p.size() <= latest.size()) {
                 roots.put(p.size(), p.root());
             }
         }
         roots.put(latest.size(), latest.root());
-        long previousSize = Long.parseLong(previous.getProperty("size", "-1"));
-        byte[] previousRoot = previousSize >= 0 ? Base64.getDecoder().decode(previous.getProperty("root")) : null;
+        long previousSize = previous.map(AuditHeads.State::size).orElse(-1L);
+        byte[] previousRoot = previous.map(AuditHeads.State::root).orElse(null);
         if (previousSize > latest.size()) {
-            throw new Failure("the log shrank: " + previousSize + " leaves were verified before, the newest head has "
+            throw new AuditHeads.Failure("the log shrank: " + previousSize + " leaves were verified before, the newest head has "
                     + latest.size() + "; first missing index " + latest.size());
         }
         out.printf("verifying %,d leaves against %,d signed tree heads (origin %s)%n", latest.size(), roots.size(), latest.origin());
@@ -117,10 +103,10 @@ final class AuditVerifyCommand implements Callable<Integer> {
         Replay replay = new Replay(latest.size(), roots, previousSize, previousRoot);
         replay.run(channel);
         if (replay.failure != null) {
-            Failure f = replay.failure;
+            AuditHeads.Failure f = replay.failure;
             if (replay.badRoot != null) {
                 long bad = firstBadIndex(audit, replay.tree, replay.badFrom, replay.tree.size(), replay.badRoot);
-                throw new Failure(f.getMessage() + "; first bad index " + bad);
+                throw new AuditHeads.Failure(f.getMessage() + "; first bad index " + bad);
             }
             throw f;
         }
@@ -128,7 +114,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
             List<byte[]> proof = audit.getConsistencyProof(GetConsistencyProofRequest.newBuilder().setFirst(previousSize)
                     .setSecond(latest.size()).build()).getHashesList().stream().map(ByteString::toByteArray).toList();
             if (!MerkleTree.verifyConsistency(previousSize, latest.size(), previousRoot, latest.root(), proof)) {
-                throw new Failure("the service's consistency proof from the previously verified size " + previousSize
+                throw new AuditHeads.Failure("the service's consistency proof from the previously verified size " + previousSize
                         + " to " + latest.size() + " does not verify");
             }
         }
@@ -151,7 +137,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
         private final long previousSize;
         private final byte[] previousRoot;
         private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        volatile Failure failure;
+        volatile AuditHeads.Failure failure;
         /** When a signed root does not match: that root and the last size known to be intact. */
         volatile byte[] badRoot;
         volatile long badFrom;
@@ -190,7 +176,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
                             }
                             try {
                                 accept(e);
-                            } catch (Failure f) {
+                            } catch (AuditHeads.Failure f) {
                                 failure = f;
                                 call.cancel("verification failed", null);
                                 done.countDown();
@@ -207,7 +193,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
                         @Override
                         public void onError(Throwable t) {
                             if (done.getCount() > 0 && failure == null && tree.size() < size) {
-                                failure = new Failure("the audit stream failed at index " + tree.size() + ": " + t.getMessage());
+                                failure = new AuditHeads.Failure("the audit stream failed at index " + tree.size() + ": " + t.getMessage());
                             }
                             done.countDown();
                         }
@@ -215,7 +201,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
                         @Override
                         public void onCompleted() {
                             if (failure == null && tree.size() < size) {
-                                failure = new Failure("the log ends at index " + tree.size() + " but a signed tree head covers "
+                                failure = new AuditHeads.Failure("the log ends at index " + tree.size() + " but a signed tree head covers "
                                         + size + " leaves: truncated; first missing index " + tree.size());
                             }
                             finish();
@@ -232,11 +218,11 @@ final class AuditVerifyCommand implements Callable<Integer> {
         private void accept(AuditEvent e) {
             long expected = tree.size();
             if (e.getIndex() != expected) {
-                throw new Failure("expected index " + expected + ", the stream sent " + e.getIndex()
+                throw new AuditHeads.Failure("expected index " + expected + ", the stream sent " + e.getIndex()
                         + ": missing, duplicated or reordered entries; first bad index " + expected);
             }
             byte[] leaf = e.getLeaf().toByteArray();
-            checkHeader(e, leaf);
+            AuditHeads.checkHeader(e, leaf);
             tree.appendLeaf(leaf);
             long n = tree.size();
             byte[] signedRoot = roots.get(n);
@@ -244,14 +230,14 @@ final class AuditVerifyCommand implements Callable<Integer> {
                 if (!MessageDigest.isEqual(signedRoot, tree.root())) {
                     badRoot = signedRoot;
                     badFrom = lastVerifiedHead;
-                    throw new Failure("the leaves do not match the signed tree head of size " + n);
+                    throw new AuditHeads.Failure("the leaves do not match the signed tree head of size " + n);
                 }
                 lastVerifiedHead = n;
             }
             if (n == previousSize && !MessageDigest.isEqual(previousRoot, tree.root())) {
                 badRoot = previousRoot;
                 badFrom = 0;
-                throw new Failure("the first " + previousSize + " leaves no longer match the head verified before: "
+                throw new AuditHeads.Failure("the first " + previousSize + " leaves no longer match the head verified before: "
                         + "history was rewritten");
             }
             long now = System.nanoTime();
@@ -261,38 +247,6 @@ final class AuditVerifyCommand implements Callable<Integer> {
                 lastReport = now;
                 reportedSize = n;
             }
-        }
-    }
-
-    private static SignedTreeHead.Parsed checkSigned(PublicKey key, ByteString checkpoint, ByteString signature) throws Exception {
-        Signature v = Signature.getInstance("SHA256withECDSA");
-        v.initVerify(key);
-        v.update(checkpoint.toByteArray());
-        SignedTreeHead.Parsed p;
-        try {
-            p = SignedTreeHead.parse(checkpoint.toByteArray());
-        } catch (IllegalArgumentException e) {
-            throw new Failure("malformed checkpoint: " + e.getMessage());
-        }
-        boolean ok;
-        try {
-            ok = v.verify(signature.toByteArray());
-        } catch (java.security.SignatureException e) {
-            ok = false;
-        }
-        if (!ok) {
-            throw new Failure("the signature on the tree head of size " + p.size() + " does not verify");
-        }
-        return p;
-    }
-
-    /** The stream's type, actor and time must be what the hashed leaf says. */
-    private static void checkHeader(AuditEvent e, byte[] leaf) {
-        long micros = Math.addExact(Math.multiplyExact(e.getTime().getSeconds(), 1_000_000L), e.getTime().getNanos() / 1_000);
-        if (e.getTime().getNanos() % 1_000 != 0 || !AuditEntry.headerMatches(leaf, e.getTypeBytes().toByteArray(), micros,
-                e.getActorBytes().toByteArray())) {
-            throw new Failure("index " + e.getIndex() + ": the type, actor or time sent with the leaf differ from the leaf "
-                    + "(or it is not a version 1 leaf); first bad index " + e.getIndex());
         }
     }
 
@@ -324,16 +278,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
     }
 
     private void save(SignedTreeHead.Parsed head, byte[] spki, byte[] checkpoint) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("origin", head.origin());
-        p.setProperty("size", Long.toString(head.size()));
-        p.setProperty("root", Base64.getEncoder().encodeToString(head.root()));
-        p.setProperty("public_key", Base64.getEncoder().encodeToString(spki));
-        p.setProperty("checkpoint", new String(checkpoint, StandardCharsets.UTF_8));
-        Path tmp = state.resolveSibling(state.getFileName() + ".tmp");
-        try (var w = Files.newBufferedWriter(tmp)) {
-            p.store(w, "escrowctl audit verify: last verified tree head");
-        }
-        Files.move(tmp, state, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        new AuditHeads.State(head.origin(), head.size(), head.root(), spki, new String(checkpoint, StandardCharsets.UTF_8),
+                Optional.empty()).save(state, "escrowctl audit verify: last verified tree head");
     }
 }

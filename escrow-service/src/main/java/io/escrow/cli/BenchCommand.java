@@ -44,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "512", description = "distinct sealed records per key (default: ${DEFAULT-VALUE})")
     int records;
 
-    @Option(names = "--agents", description = "also measure 2-of-3 recovery through custodian agents on loopback, in the same run")
+    @Option(names = "--agents", description = "Also measure 2-of-3 recovery through custodian agents on loopback, in the same run.")
     boolean agents;
 
     private static final String AGENT_SUBJECT = "bench-subject";

@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 
 /** escrowctl ceremony: generate (or rotate to) an escrow key inside the configured custodian tokens. */
 @Command(name = "ceremony", mixinStandardHelpOptions = true,
+        header = "Generate an escrow key and split it t of n into the custodian tokens.",
         description = {"Generate an escrow key, split it t of n into the configured custodian tokens,",
                 "verify every token, and record the public key, Feldman commitments and public shares.",
                 "With an existing key, --key-id names the new key (rotation); old keys stay usable."})
@@ -27,7 +28,7 @@ final class CeremonyCommand implements Callable<Integer> {
     @Option(names = "--threshold", description = "t, the number of custodians needed to decrypt (default: escrow.key.threshold)")
     Integer threshold;
 
-    @Option(names = "--config", description = "an extra application.properties file")
+    @Option(names = "--config", description = "An extra application.properties file.")
     Path config;
 
     @Override

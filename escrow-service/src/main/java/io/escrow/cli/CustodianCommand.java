@@ -19,8 +19,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** escrowctl custodian: what a custodian runs on its own machine, beside its own token. */
-@Command(name = "custodian", mixinStandardHelpOptions = true, description = "Custodian tools: the custodian agent.",
-        subcommands = {CustodianCommand.Serve.class, CommandLine.HelpCommand.class})
+@Command(name = "custodian", mixinStandardHelpOptions = true,
+        description = "Custodian tools: run your agent beside your token, review warrants, and give or withdraw consent.",
+        subcommands = {CustodianCommand.Serve.class, CustodianReviewCommand.class, CustodianConsentCommands.Activate.class,
+                CustodianConsentCommands.Deactivate.class, CustodianConsentCommands.ListCommand.class, CommandLine.HelpCommand.class})
 final class CustodianCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -31,13 +33,14 @@ final class CustodianCommand implements Runnable {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
+        header = "Run this custodian's agent beside its own token.",
             description = {"Run this custodian's agent (gRPC escrow.v1.CustodianAgent). It logs in to the custodian's",
                     "own token with a PIN that never leaves this process, and computes partial ECDHs only for",
                     "warrants whose approvals it verifies against --authorities itself, under consents signed",
                     "by a certificate from --custodian-ca, for records whose deposit and release leaves are proven",
                     "in a checkpoint signed by --log-key. Its counts live in --state, forced to disk."})
     static final class Serve implements Callable<Integer> {
-        @Option(names = "--custodian", required = true, description = "custodian id, e.g. custodian-1")
+        @Option(names = "--custodian", required = true, description = "Your custodian id, for example custodian-1.")
         String custodianId;
 
         @Option(names = "--listen", defaultValue = "127.0.0.1:9101", description = "host:port to serve on (default: ${DEFAULT-VALUE})")
@@ -52,17 +55,17 @@ final class CustodianCommand implements Runnable {
         @Option(names = "--pin-file", description = "file holding the token PIN (mode 0600)")
         Path pinFile;
 
-        @Option(names = "--pin-env", description = "environment variable holding the token PIN")
+        @Option(names = "--pin-env", description = "An environment variable holding the token PIN.")
         String pinEnv;
 
         @Option(names = "--authorities", required = true,
-                description = "directory of the authorities' CA certificates, <name>.pem, with optional <name>.crl")
+                description = "Your own directory of the authorities' CA certificates, <name>.pem, each with an optional <name>.crl.")
         Path authorities;
 
         @Option(names = "--policy", description = "authority names a warrant needs, comma-separated (default: all in --authorities)")
         String policy;
 
-        @Option(names = "--custodian-ca", required = true, description = "CA certificate (PEM) of the custodian's own signing certificates")
+        @Option(names = "--custodian-ca", required = true, description = "The CA certificate (PEM) of your own signing certificates.")
         Path custodianCa;
 
         @Option(names = "--log-key", required = true,
@@ -76,7 +79,7 @@ final class CustodianCommand implements Runnable {
                 description = "accept deposit leaves below this index that predate payload_sha256 (default: none)")
         long legacyDepositsBelow;
 
-        @Option(names = "--attest-cert", description = "certificate (PEM, chain to --custodian-ca) that signs key attestations")
+        @Option(names = "--attest-cert", description = "The certificate (PEM, chaining to --custodian-ca) that signs key attestations.")
         Path attestCert;
 
         @Option(names = "--attest-key", description = "its private key (PEM PKCS#8)")
@@ -91,15 +94,15 @@ final class CustodianCommand implements Runnable {
         @Option(names = "--tls-key", description = "the agent's TLS key (PEM PKCS#8)")
         Path tlsKey;
 
-        @Option(names = "--tls-client-ca", description = "CA (PEM) that callers' certificates must chain to")
+        @Option(names = "--tls-client-ca", description = "The CA (PEM) that callers' certificates must chain to.")
         Path tlsClientCa;
 
-        @Option(names = "--service-subject", description = "subject of the escrow service's client certificate (repeatable; "
-                + "required with TLS): may call every method")
+        @Option(names = "--service-subject", description = "The subject of the escrow service's client certificate, which may call every method "
+                + "(repeatable; required with TLS).")
         java.util.List<String> serviceSubjects = new java.util.ArrayList<>();
 
-        @Option(names = "--custodian-subject", description = "subject of the custodian's own client certificate (repeatable): "
-                + "may consent, deactivate and list, never ask for partials")
+        @Option(names = "--custodian-subject", description = "The subject of your own client certificate, which may consent, deactivate and list, "
+                + "but never ask for partials (repeatable).")
         java.util.List<String> custodianSubjects = new java.util.ArrayList<>();
 
         @Override

@@ -1,18 +1,12 @@
 package io.escrow.cli;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Timestamp;
 import io.escrow.config.EscrowSettings;
 import io.escrow.hpke.Hpke;
-import io.escrow.proto.v1.ApproveWarrantRequest;
 import io.escrow.proto.v1.DepositReceipt;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
-import io.escrow.proto.v1.FileWarrantRequest;
 import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.escrow.proto.v1.Warrant;
-import io.escrow.proto.v1.WarrantServiceGrpc;
-import io.escrow.proto.v1.WarrantSpec;
 import io.escrow.warrant.DemoAuthorities;
 import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
@@ -36,6 +30,7 @@ import picocli.CommandLine.Mixin;
  * deposit, file a warrant, approve it as court and as ministry, recover, and open the keys.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Play the whole story once against a development service.",
         description = {"Walk through deposit -> warrant -> approvals -> recovery -> opening against a running",
                 "service on the embedded development defaults (start it with: escrowctl serve).",
                 "Files it makes (signed bytes, approvals, recipient key) go to <data-dir>/demo/."})
@@ -70,7 +65,6 @@ final class DemoCommand implements Callable<Integer> {
 
     private void run(ManagedChannel channel, Path dataDir, Path dir) throws Exception {
         var escrow = EscrowServiceGrpc.newBlockingStub(channel);
-        var warrants = WarrantServiceGrpc.newBlockingStub(channel);
 
         heading("The messaging provider fetches the escrow public key");
         EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
@@ -94,32 +88,23 @@ final class DemoCommand implements Callable<Integer> {
                     Hex.toHexString(sk));
         }
 
-        heading("The agency makes a recipient key and files a warrant for " + alice + " only");
+        heading("The agency makes a recipient key and files a warrant for " + alice + " only (escrowctl warrant file)");
         Hpke.KeyPair recipient = Hpke.generateKeyPair(RANDOM);
         Path recipientKey = dir.resolve("recipient-" + run + ".key");
         RecoverCommand.writePrivate(recipientKey, recipient);
-        byte[] nonce = new byte[16];
-        RANDOM.nextBytes(nonce);
-        long now = Instant.now().getEpochSecond();
-        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder().setSpec(WarrantSpec.newBuilder()
-                .setCaseReference("DEMO-" + run).setRequestingAgency("Demo Agency").addSubjectIds(alice)
-                .setCoversFrom(ts(t0)).setCoversUntil(ts(t0 + 1800)).setNotBefore(ts(now - 60)).setNotAfter(ts(now + 86_400))
-                .setMaxRecords(10).setRecipientPublicKey(ByteString.copyFrom(recipient.publicKeyBytes()))
-                .setNonce(ByteString.copyFrom(nonce))).build());
-        Path signedBytes = dir.resolve(w.getWarrantId() + ".signed.txt");
-        Files.write(signedBytes, w.getSignedBytes().toByteArray());
-        out.printf("  warrant %s is %s; the recipient key is %s%n", w.getWarrantId(), w.getState(), recipientKey);
-        out.printf("  what the authorities sign (%s):%n", signedBytes);
-        w.getSignedBytes().toStringUtf8().lines().forEach(l -> out.println("    | " + l));
+        Path signedBytes = dir.resolve("warrant-" + run + ".signed.txt");
+        WarrantFileCommand filing = new WarrantFileCommand();
+        new picocli.CommandLine(filing).parseArgs(party("--case-reference", "DEMO-" + run, "--agency", "Demo Agency",
+                "--subject", alice, "--covers-from", Long.toString(t0), "--covers-until", Long.toString(t0 + 1800),
+                "--not-after", "now+1d", "--max-records", "10", "--recipient-key", recipientKey.toString(),
+                "--out", signedBytes.toString()));
+        Warrant w = filing.file();
 
         for (String authority : DemoAuthorities.NAMES) {
-            heading("The " + authority + " signs exactly those bytes (CMS, as openssl cms -sign would) and approves");
-            byte[] cms = DemoAuthorities.sign(dataDir, authority, w.getSignedBytes().toByteArray());
-            Path approval = dir.resolve(w.getWarrantId() + "." + authority + ".cms");
-            Files.write(approval, cms);
-            w = warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
-                    .setCmsSignature(ByteString.copyFrom(cms)).build());
-            out.printf("  approval %s accepted; warrant is now %s%n", approval, w.getState());
+            heading("The " + authority + " reads those exact bytes, signs them and approves (escrowctl warrant approve)");
+            must(EscrowCtl.execute(party("warrant", "approve", "--warrant", w.getWarrantId(), "--yes",
+                    "--cert", DemoAuthorities.signerCertificate(dataDir, authority).toString(),
+                    "--key", DemoAuthorities.signerKey(dataDir, authority).toString())));
         }
 
         consent(channel, dataDir, w, key.getThreshold());
@@ -164,22 +149,49 @@ final class DemoCommand implements Callable<Integer> {
             return;
         }
         List<String> chosen = DemoCustodians.spread(threshold);
-        heading("Custodians " + String.join(" and ", chosen) + " consent to this warrant only (for 10 minutes, up to 100 uses)");
-        for (var c : DemoCustodians.activate(channel, dataDir, w, chosen, 100)) {
-            var a = c.activation();
-            out.printf("  %s: %s%n    %s until %s, %d uses left%n", a.getCustodianId(), c.throughAgent()
-                    ? "signed an escrow/v1/consent statement naming this warrant's bytes and approvals; its own agent "
-                            + "checked them against its own anchors (no PIN left the agent)"
-                    : "signed the warrant and activated its share with its token PIN (the in-service token path)",
-                    a.getState(), Instant.ofEpochSecond(a.getExpiresAt().getSeconds()), a.getUsesLeft());
+        heading("Custodians " + String.join(" and ", chosen) + " review the warrant against their own copies of the "
+                + "authorities' CAs and consent to this warrant only (escrowctl custodian activate)");
+        Path anchors = Files.createDirectories(dataDir.resolve("demo").resolve("authorities"));
+        for (String a : DemoAuthorities.NAMES) {
+            Files.copy(DemoAuthorities.dir(dataDir).resolve(a).resolve("ca.pem"), anchors.resolve(a + ".pem"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        for (String c : chosen) {
+            int exit = EscrowCtl.execute(party("custodian", "activate", "--warrant", w.getWarrantId(), "--custodian", c,
+                    "--authorities", anchors.toString(), "--uses", "100", "--ttl", "PT10M",
+                    "--cert", DemoAuthorities.signerCertificate(dataDir, c).toString(),
+                    "--key", DemoAuthorities.signerKey(dataDir, c).toString()));
+            if (exit != 0) {
+                // The in-service token path (escrow.embedded.agents=false) wants the token PIN,
+                // which escrowctl never sends: the development custodians use their PIN files.
+                out.println("  " + c + ": this service holds the token itself; using the development PIN file instead");
+                for (var consented : DemoCustodians.activate(channel, dataDir, w, List.of(c), 100)) {
+                    out.printf("  %s: %s, %d uses left%n", c, consented.activation().getState(), consented.activation().getUsesLeft());
+                }
+            }
+        }
+    }
+
+    /** The arguments a party's command gets, with this demo's --target and TLS settings. */
+    private String[] party(String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--target", channels.target));
+        if (channels.ca != null) {
+            all.addAll(List.of("--tls-ca", channels.ca.toString()));
+        }
+        if (channels.cert != null) {
+            all.addAll(List.of("--tls-cert", channels.cert.toString(), "--tls-key", channels.key.toString()));
+        }
+        return all.toArray(String[]::new);
+    }
+
+    private static void must(int exit) {
+        if (exit != 0) {
+            throw new IllegalStateException("a step of the demo failed (exit " + exit + "); see above");
         }
     }
 
     private void heading(String text) {
         out.printf("%n[%d] %s%n", ++step, text);
-    }
-
-    private static Timestamp ts(long s) {
-        return Timestamp.newBuilder().setSeconds(s).build();
     }
 }

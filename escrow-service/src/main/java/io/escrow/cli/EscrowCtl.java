@@ -7,8 +7,9 @@ import picocli.CommandLine.Command;
 @Command(name = "escrowctl", mixinStandardHelpOptions = true, version = "escrowctl 0.1",
         description = {"Operate the lawful-access key escrow service.",
                 "Configuration comes from the same keys as the service (escrow.*, or ESCROW_* environment variables)."},
-        subcommands = {ServeCommand.class, CeremonyCommand.class, WarrantCommand.class, CustodianCommand.class, RecoverCommand.class, AuditCommand.class, DemoCommand.class,
-                BenchCommand.class, LoadCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, CeremonyCommand.class, WarrantCommand.class, CustodianCommand.class, RecoverCommand.class,
+                AuditCommand.class, OperatorCommands.Keys.class, OperatorCommands.Status.class, DemoCommand.class, BenchCommand.class,
+                LoadCommand.class, CommandLine.HelpCommand.class})
 public final class EscrowCtl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -22,9 +23,15 @@ public final class EscrowCtl implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new EscrowCtl());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("escrowctl: " + (e instanceof io.escrow.error.EscrowException || e instanceof IllegalStateException
-                    || e instanceof java.io.UncheckedIOException ? e.getMessage() : e.toString()));
-            return 1;
+            CliErrors.Reported r = CliErrors.describe(e);
+            cmd.getErr().println("escrowctl: " + r.line());
+            return r.exitCode();
+        });
+        // A usage error is one line and a pointer to the help, not the whole help text.
+        cl.setParameterExceptionHandler((e, parsed) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println("escrowctl: " + e.getMessage() + " (see: " + cmd.getCommandSpec().qualifiedName() + " --help)");
+            return CliException.USAGE;
         });
         return cl.execute(args);
     }

@@ -79,13 +79,13 @@ public final class RecoverCommand implements Runnable {
             description = {"Run Recover for a warrant and open every released key with the recipient's private key.",
                     "Prints one line per record: record_id, subject_id, covers window, session key (hex)."})
     static final class Open implements Callable<Integer> {
-        @Option(names = "--warrant", required = true, description = "warrant_id")
+        @Option(names = "--warrant", required = true, description = "The warrant_id.")
         String warrantId;
 
         @Option(names = "--recipient-key", required = true, description = "the recipient's private key (PEM)")
         Path recipientKey;
 
-        @Option(names = "--only-new", description = "skip records this warrant already released")
+        @Option(names = "--only-new", description = "Skip records this warrant already released.")
         boolean onlyNew;
 
         @Mixin

@@ -88,7 +88,10 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
     private static final class Session {
         final Pkcs11ShareToken token;
         final byte[] credentialMac;
+        /** Live activations using this session. */
         int refs;
+        /** Recovery pages reserved on it and not yet finished: their releases are committed, so it stays open for them. */
+        int leases;
 
         Session(Pkcs11ShareToken token, byte[] credentialMac) {
             this.token = token;
@@ -342,7 +345,32 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
                 usable.put(id, a.usesLeft);
             }
         }
-        return Reservation.choose(usable, threshold, records, id -> sessions.get(id).token);
+        Reservation r = Reservation.choose(usable, threshold, records, id -> sessions.get(id).token);
+        r.custodianIds().forEach(id -> sessions.get(id).leases++);
+        return r;
+    }
+
+    /**
+     * The page is done: its sessions may be logged out once no activation and no other page
+     * needs them. Until then an activation that ends meanwhile (its warrant exhausted by this very
+     * page's releases, or revoked) does not pull the token from under records already released.
+     */
+    @Override
+    public synchronized void finished(Reservation reserved) {
+        for (String id : reserved.custodianIds()) {
+            Session s = sessions.get(id);
+            if (s != null && --s.leases <= 0) {
+                s.leases = 0;
+                closeIfUnused(id, s);
+            }
+        }
+    }
+
+    private void closeIfUnused(String custodianId, Session s) {
+        if (s.refs <= 0 && s.leases <= 0) {
+            s.token.close();
+            sessions.remove(custodianId);
+        }
     }
 
     @Override
@@ -400,13 +428,13 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         }
     }
 
-    /** Removes a live activation, logs the custodian's token out when it was the last, and audits why. */
+    /** Removes a live activation, logs the custodian's token out when nothing else uses it, and audits why. */
     private void end(Live a, Activation.State why, String actor) {
         live.remove(a.custodianId + '\0' + a.warrantId);
         Session s = sessions.get(a.custodianId);
-        if (s != null && --s.refs <= 0) {
-            s.token.close();
-            sessions.remove(a.custodianId);
+        if (s != null) {
+            s.refs--;
+            closeIfUnused(a.custodianId, s);
         }
         ended.addFirst(view(a, why));
         while (ended.size() > ENDED_KEPT) {

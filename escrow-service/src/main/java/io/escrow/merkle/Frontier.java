@@ -40,6 +40,39 @@ public final class Frontier {
         return size;
     }
 
+    /** The edge's hashes, one per set bit of the size, lowest level first: what {@link #resume} takes back. */
+    public List<byte[]> edge() {
+        List<byte[]> out = new ArrayList<>();
+        for (byte[] h : edge) {
+            if (h != null) {
+                out.add(h.clone());
+            }
+        }
+        return out;
+    }
+
+    /** Resumes at {@code size} from {@link #edge()} as saved; fails unless there is one hash per set bit. */
+    public static Frontier resume(long size, List<byte[]> edgeHashes) {
+        if (size < 0 || Long.bitCount(size) != edgeHashes.size()) {
+            throw new IllegalArgumentException("a tree of size " + size + " has " + Long.bitCount(Math.max(size, 0))
+                    + " edge hashes, not " + edgeHashes.size());
+        }
+        int[] levels = new int[edgeHashes.size()];
+        for (int level = 0, i = 0; level < 64 && i < levels.length; level++) {
+            if ((size >>> level & 1) == 1) {
+                levels[i++] = level;
+            }
+        }
+        return resume(size, (level, index) -> {
+            for (int i = 0; i < levels.length; i++) {
+                if (levels[i] == level) {
+                    return edgeHashes.get(i).clone();
+                }
+            }
+            throw new IllegalStateException("no edge hash at level " + level);
+        });
+    }
+
     /** Adds a leaf (its input bytes) and returns the perfect subtrees it completes, level 0 first. */
     public List<Node> append(byte[] leaf) {
         return appendHash(MerkleHash.leaf(leaf));

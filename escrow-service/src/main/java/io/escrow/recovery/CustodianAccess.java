@@ -88,6 +88,12 @@ public interface CustodianAccess {
         return false;
     }
 
+    /**
+     * Called once every record of a reserved page has been tried (or the page was abandoned):
+     * until then the reservation's tokens stay usable, whatever happens to the consents.
+     */
+    default void finished(Reservation reserved) {}
+
     /** Counts one opening against each custodian that took part. */
     void used(String warrantId, List<String> custodianIds);
 
@@ -102,6 +108,11 @@ public interface CustodianAccess {
             public Reservation reserve(String warrantId, int threshold, int records) {
                 Reservation r = inner.reserve(warrantId, threshold, records);
                 return r.tokens().isEmpty() ? r : new Reservation(wrap.apply(r.tokens()), r.records());
+            }
+
+            @Override
+            public void finished(Reservation reserved) {
+                inner.finished(reserved);
             }
 
             @Override

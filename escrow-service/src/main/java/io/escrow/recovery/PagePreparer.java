@@ -60,18 +60,23 @@ final class PagePreparer {
         if (reserved.records() == 0) {
             return new Step(page, reserved, null, after, threshold);
         }
-        List<InScopeRecord> batch = page.subList(0, reserved.records());
-        ReleaseLedger.Committed committed = db.inTransaction("releasing records under warrant " + warrantId,
-                c -> ReleaseLedger.commitReleases(c, caller, warrantId, onlyNew, batch, reserved.custodianIds(),
-                        verified.signedBytes(), warrants.now(), warrants.policy(), subjects::hash));
-        if (committed.stopped() == null && !committed.releases().isEmpty()) {
-            if (custodians.needsLogEvidence()) {
-                withLogEvidence(warrantId, reserved, committed.releases());
-            } else {
-                custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> request(r, null)).toList(), null);
+        try {
+            List<InScopeRecord> batch = page.subList(0, reserved.records());
+            ReleaseLedger.Committed committed = db.inTransaction("releasing records under warrant " + warrantId,
+                    c -> ReleaseLedger.commitReleases(c, caller, warrantId, onlyNew, batch, reserved.custodianIds(),
+                            verified.signedBytes(), warrants.now(), warrants.policy(), subjects::hash));
+            if (committed.stopped() == null && !committed.releases().isEmpty()) {
+                if (custodians.needsLogEvidence()) {
+                    withLogEvidence(warrantId, reserved, committed.releases());
+                } else {
+                    custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> request(r, null)).toList(), null);
+                }
             }
+            return new Step(page, reserved, committed, batch.get(batch.size() - 1).depositIndex(), threshold);
+        } catch (RuntimeException e) {
+            custodians.finished(reserved);
+            throw e;
         }
-        return new Step(page, reserved, committed, batch.get(batch.size() - 1).depositIndex(), threshold);
     }
 
 

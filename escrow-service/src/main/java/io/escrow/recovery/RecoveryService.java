@@ -123,45 +123,49 @@ public final class RecoveryService {
                 long after = cursor;
                 PagePreparer.Step step = ahead != null ? awaitValue(ahead) : pages.prepare(caller, warrantId, onlyNew, verified, after);
                 ahead = null;
-                if (step.page().isEmpty()) {
-                    break;
-                }
-                if (step.reserved().records() == 0) {
+                try {
+                    if (step.page().isEmpty()) {
+                        break;
+                    }
+                    if (step.reserved().records() == 0) {
+                        await(sending);
+                        throw new WarrantNotActiveException("recovery stopped: fewer than " + step.threshold() + " custodians hold "
+                                + "an activation with uses left for warrant " + warrantId + "; custodians must activate again");
+                    }
+                    ReleaseLedger.Committed committed = step.committed();
+                    if (committed.stopped() != null) {
+                        await(sending);
+                        tally.stopped = committed.stopped();
+                        break;
+                    }
+                    cursor = step.cursor();
+                    if (!committed.exhausted() && custodians.prepareAhead()) {
+                        long next = cursor;
+                        ahead = CompletableFuture.supplyAsync(() -> pages.prepare(caller, warrantId, onlyNew, verified, next), preparer);
+                    }
+                    List<RecordOpener.Opened> opened = new ArrayList<>(committed.releases().size());
+                    InsufficientCustodiansException unavailable = null;
+                    for (ReleaseLedger.Release r : committed.releases()) {
+                        // Once the reserved custodians cannot all answer, the rest of the page is not tried.
+                        RecordOpener.Opened o = unavailable == null ? opener.open(warrantId, verified.spec(), recipient, r, step.reserved())
+                                : new RecordOpener.Opened(r, null, unavailable.getMessage(), unavailable);
+                        unavailable = o.unavailable();
+                        opened.add(o);
+                    }
                     await(sending);
-                    throw new WarrantNotActiveException("recovery stopped: fewer than " + step.threshold() + " custodians hold "
-                            + "an activation with uses left for warrant " + warrantId + "; custodians must activate again");
-                }
-                ReleaseLedger.Committed committed = step.committed();
-                if (committed.stopped() != null) {
-                    await(sending);
-                    tally.stopped = committed.stopped();
-                    break;
-                }
-                cursor = step.cursor();
-                if (!committed.exhausted() && custodians.prepareAhead()) {
-                    long next = cursor;
-                    ahead = CompletableFuture.supplyAsync(() -> pages.prepare(caller, warrantId, onlyNew, verified, next), preparer);
-                }
-                List<RecordOpener.Opened> opened = new ArrayList<>(committed.releases().size());
-                InsufficientCustodiansException unavailable = null;
-                for (ReleaseLedger.Release r : committed.releases()) {
-                    // Once the reserved custodians cannot all answer, the rest of the page is not tried.
-                    RecordOpener.Opened o = unavailable == null ? opener.open(warrantId, verified.spec(), recipient, r, step.reserved())
-                            : new RecordOpener.Opened(r, null, unavailable.getMessage(), unavailable);
-                    unavailable = o.unavailable();
-                    opened.add(o);
-                }
-                await(sending);
-                sending = CompletableFuture.runAsync(() -> deliver(caller, warrantId, opened, sink, tally), sender);
-                if (committed.exhausted()) {
-                    tally.exhausted = true;
-                    break;
-                }
-                if (unavailable != null) {
-                    // The reserved custodians could not all answer (a token failed, or a consent
-                    // ended meanwhile). Their records are released, so a later Recover sends them.
-                    await(sending);
-                    throw unavailable;
+                    sending = CompletableFuture.runAsync(() -> deliver(caller, warrantId, opened, sink, tally), sender);
+                    if (committed.exhausted()) {
+                        tally.exhausted = true;
+                        break;
+                    }
+                    if (unavailable != null) {
+                        // The reserved custodians could not all answer (a token failed, or a consent
+                        // ended meanwhile). Their records are released, so a later Recover sends them.
+                        await(sending);
+                        throw unavailable;
+                    }
+                } finally {
+                    custodians.finished(step.reserved());
                 }
             }
             settle(ahead);
@@ -195,10 +199,10 @@ public final class RecoveryService {
     }
 
     /** Waits for a page prepared ahead, whatever its outcome: what it committed is re-sent by the next Recover. */
-    private static void settle(CompletableFuture<?> f) {
+    private void settle(CompletableFuture<PagePreparer.Step> f) {
         if (f != null) {
             try {
-                f.join();
+                custodians.finished(f.join().reserved());
             } catch (RuntimeException ignored) {
                 // Its failure was not this recovery's: nothing of that page was opened or sent.
             }

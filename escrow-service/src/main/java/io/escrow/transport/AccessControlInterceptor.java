@@ -38,14 +38,22 @@ public class AccessControlInterceptor implements ServerInterceptor {
     /** Service name, or service/method for a narrower rule -> roles allowed. A method rule overrides its service's. */
     static final Map<String, Set<Role>> ALLOWED = Map.ofEntries(
             Map.entry("escrow.v1.EscrowService", EnumSet.of(Role.PROVIDER, Role.OPERATOR)),
+            Map.entry("escrow.v1.EscrowService/ListEscrowKeys", EnumSet.of(Role.PROVIDER, Role.OPERATOR, Role.OVERSEER)),
+            Map.entry("escrow.v1.EscrowService/GetServiceStatus", EnumSet.of(Role.OPERATOR, Role.OVERSEER)),
             Map.entry("escrow.v1.WarrantService", EnumSet.of(Role.AGENCY, Role.AUTHORITY, Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.WarrantService/FileWarrant", EnumSet.of(Role.AGENCY)),
+            // A custodian reviews the warrant it is asked to consent to (escrowctl custodian review).
+            Map.entry("escrow.v1.WarrantService/GetWarrant", EnumSet.of(Role.AGENCY, Role.AUTHORITY, Role.OVERSEER, Role.OPERATOR,
+                    Role.CUSTODIAN)),
             Map.entry("escrow.v1.WarrantService/ApproveWarrant", EnumSet.of(Role.AUTHORITY)),
             Map.entry("escrow.v1.WarrantService/RevokeWarrant", EnumSet.of(Role.AUTHORITY)),
             Map.entry("escrow.v1.RecoveryService", EnumSet.of(Role.AGENCY)),
             Map.entry("escrow.v1.AuditService", EnumSet.of(Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.CustodianService", EnumSet.of(Role.CUSTODIAN, Role.AGENCY, Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.CustodianService/ActivateShare", EnumSet.of(Role.CUSTODIAN)),
+            // Authorities see whether custodians consented to the warrants they approve (escrowctl warrant show).
+            Map.entry("escrow.v1.CustodianService/ListActivations", EnumSet.of(Role.CUSTODIAN, Role.AGENCY, Role.AUTHORITY,
+                    Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.CustodianService/DeactivateShare", EnumSet.of(Role.CUSTODIAN)),
             Map.entry("grpc.health.v1.Health", EnumSet.allOf(Role.class)));
 

@@ -1,10 +1,8 @@
 package io.escrow.transport;
 
-import com.google.protobuf.ByteString;
 import io.escrow.deposit.Deposit;
 import io.escrow.deposit.DepositLog;
 import io.escrow.error.InvalidArgumentException;
-import io.escrow.hpke.HpkeSuite;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.keys.NoEscrowKeyException;
 import io.escrow.proto.v1.DepositReceipt;
@@ -12,6 +10,11 @@ import io.escrow.proto.v1.DepositRequest;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
 import io.escrow.proto.v1.GetEscrowKeyRequest;
+import io.escrow.proto.v1.GetServiceStatusRequest;
+import io.escrow.proto.v1.ListEscrowKeysRequest;
+import io.escrow.proto.v1.ListEscrowKeysResponse;
+import io.escrow.proto.v1.ServiceCheck;
+import io.escrow.proto.v1.ServiceStatus;
 import io.escrow.threshold.KeyRecord;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
@@ -31,6 +34,9 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
 
     @Inject
     jakarta.inject.Provider<io.escrow.app.CustodianAgents> agents;
+
+    @Inject
+    jakarta.inject.Provider<io.escrow.app.ServiceStatusReport> status;
 
     /** A Provider, so that the gRPC server starting on the event loop does not open the database there. */
     @Inject
@@ -62,19 +68,34 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
         } else {
             key = keys.current().orElseThrow(NoEscrowKeyException::new);
         }
-        EscrowKey.Builder b = EscrowKey.newBuilder();
-        attested.forEach(x -> b.addAttestations(io.escrow.proto.v1.KeyAttestation.newBuilder()
-                .setCustodianId(x.custodianId()).setStatement(ByteString.copyFrom(x.statement()))
-                .setCmsSignature(ByteString.copyFrom(x.cms()))));
-        response.onNext(b
-                .setKeyId(key.keyId())
-                .setPublicKey(ByteString.copyFrom(key.publicKeyBytes()))
-                .setThreshold(key.threshold())
-                .setCustodianCount(key.parameters().custodians())
-                .setKemId(HpkeSuite.KEM_ID)
-                .setKdfId(HpkeSuite.KDF_ID)
-                .setAeadId(HpkeSuite.P256_SHA256_AES256GCM.aeadId())
-                .build());
+        response.onNext(EscrowKeyMessages.toProto(key, attested));
+        response.onCompleted();
+    }
+
+    /** Every key, newest first; current is the key GetEscrowKey would serve. */
+    @Override
+    @Blocking
+    public void listEscrowKeys(ListEscrowKeysRequest request, StreamObserver<ListEscrowKeysResponse> response) {
+        var attestations = agents.get().attestations();
+        String current = (attestations.isPresent() ? attestations.get().current().map(a -> a.key()) : keys.current())
+                .map(KeyRecord::keyId).orElse("");
+        ListEscrowKeysResponse.Builder b = ListEscrowKeysResponse.newBuilder();
+        keys.all().stream().sorted(java.util.Comparator.comparing(KeyRecord::createdAt).reversed()).forEach(k -> b.addKeys(
+                EscrowKeyMessages.info(k, attestations.map(a -> a.stored(k.keyId())).orElse(List.of()), k.keyId().equals(current))));
+        response.onNext(b.build());
+        response.onCompleted();
+    }
+
+    @Override
+    @Blocking
+    public void getServiceStatus(GetServiceStatusRequest request, StreamObserver<ServiceStatus> response) {
+        ServiceStatus.Builder b = ServiceStatus.newBuilder();
+        boolean ready = true;
+        for (var check : status.get().run()) {
+            b.addChecks(ServiceCheck.newBuilder().setName(check.name()).setUp(check.up()).putAllData(check.data()));
+            ready &= check.up();
+        }
+        response.onNext(b.setReady(ready).build());
         response.onCompleted();
     }
 

@@ -3,6 +3,8 @@ package io.escrow.transport;
 import io.escrow.proto.v1.ApproveWarrantRequest;
 import io.escrow.proto.v1.FileWarrantRequest;
 import io.escrow.proto.v1.GetWarrantRequest;
+import io.escrow.proto.v1.ListWarrantsRequest;
+import io.escrow.proto.v1.ListWarrantsResponse;
 import io.escrow.proto.v1.RevokeWarrantRequest;
 import io.escrow.proto.v1.Warrant;
 import io.escrow.proto.v1.WarrantServiceGrpc;
@@ -63,6 +65,29 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     public void getWarrant(GetWarrantRequest request, StreamObserver<Warrant> response) {
         Utf8CheckingMarshaller.rejectIfMalformed(request);
         reply(response, warrants.get().get(request.getWarrantId()));
+    }
+
+    /**
+     * Agencies see the warrants they filed; a caller holding any other role that may read
+     * warrants (authority, overseer, operator) sees all of them.
+     */
+    @Override
+    @Blocking
+    public void listWarrants(ListWarrantsRequest request, StreamObserver<ListWarrantsResponse> response) {
+        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        CallerIdentity caller = CallerIdentity.current();
+        boolean all = caller.roles().stream().anyMatch(r -> r == Role.AUTHORITY || r == Role.OVERSEER || r == Role.OPERATOR);
+        long after = WarrantPages.after(request.getPageToken());
+        int size = request.getPageSize() == 0 ? WarrantPages.DEFAULT_SIZE : (int) Math.min(request.getPageSize(), Integer.MAX_VALUE);
+        WarrantService service = warrants.get();
+        var page = service.list(all ? java.util.Optional.empty() : java.util.Optional.of(caller.name()), after, size);
+        ListWarrantsResponse.Builder b = ListWarrantsResponse.newBuilder();
+        page.warrants().forEach(w -> b.addWarrants(WarrantMessages.toProto(w, service.state(w))));
+        if (page.warrants().size() == size) {
+            b.setNextPageToken(WarrantPages.token(page.lastAuditIndex()));
+        }
+        response.onNext(b.build());
+        response.onCompleted();
     }
 
     private void reply(StreamObserver<Warrant> response, io.escrow.warrant.Warrant w) {

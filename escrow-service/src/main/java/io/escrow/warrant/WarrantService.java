@@ -113,6 +113,21 @@ public final class WarrantService {
     }
 
     /**
+     * A page of warrants, oldest first, after the one filed at audit index {@code after}: those
+     * {@code filedBy} filed when present, else all.
+     */
+    public WarrantStore.Listed list(java.util.Optional<String> filedBy, long after, int pageSize) {
+        if (pageSize < 1 || pageSize > MAX_PAGE) {
+            throw new io.escrow.error.InvalidArgumentException("page_size", "must be 1.." + MAX_PAGE);
+        }
+        expireDue();
+        return db.inTransaction("listing warrants", c -> WarrantStore.list(c, filedBy, after, pageSize));
+    }
+
+    /** The most warrants one ListWarrants page holds. */
+    public static final int MAX_PAGE = 500;
+
+    /**
      * The warrant as stored, once its evidence is re-verified ({@link WarrantEvidence}): what a
      * release may rely on. Any mismatch is audited as {@code evidence_mismatch} and refused with
      * FAILED_PRECONDITION; nothing is released.

@@ -50,38 +50,83 @@ public final class WarrantStore {
         }
     }
 
+    private static final String COLUMNS = "warrant_id, case_reference, requesting_agency, subject_ids, covers_from, covers_until, "
+            + "not_before, not_after, max_records, recipient_public_key, nonce, signed_bytes, filed_by, filed_at, state, "
+            + "records_released, audit_index";
+
     /** The warrant with its approvals; with {@code lock}, its row stays locked until the transaction ends. */
     public static Optional<Warrant> find(Connection c, String warrantId, boolean lock) throws SQLException {
-        Warrant w;
-        try (PreparedStatement ps = c.prepareStatement("select case_reference, requesting_agency, subject_ids, covers_from, "
-                + "covers_until, not_before, not_after, max_records, recipient_public_key, nonce, signed_bytes, filed_by, "
-                + "filed_at, state, records_released from warrants where warrant_id = ?" + (lock ? " for update" : ""))) {
-            ps.setString(1, warrantId);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                Array subjects = rs.getArray(3);
-                WarrantSpec spec = new WarrantSpec(rs.getString(1), rs.getString(2),
-                        Arrays.asList((String[]) subjects.getArray()), rs.getLong(4), rs.getLong(5), rs.getLong(6),
-                        rs.getLong(7), rs.getInt(8), rs.getBytes(9), rs.getBytes(10));
-                w = new Warrant(warrantId, spec, rs.getBytes(11), rs.getString(12), rs.getTimestamp(13).toInstant(),
-                        Warrant.Recorded.valueOf(rs.getString(14)), List.of(), rs.getInt(15));
-            }
-        }
-        List<Approval> approvals = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "select authority, signer, approved_at, cms_signature from warrant_approvals where warrant_id = ? "
-                        + "order by approved_at, authority")) {
-            ps.setString(1, warrantId);
+        List<Warrant> found = select(c, "select " + COLUMNS + " from warrants where warrant_id = ?" + (lock ? " for update" : ""),
+                ps -> ps.setString(1, warrantId));
+        return found.stream().findFirst();
+    }
+
+    /** A page of warrants in filing order. */
+    public record Listed(List<Warrant> warrants, long lastAuditIndex) {}
+
+    /**
+     * Up to {@code limit} warrants filed after the one whose filing leaf is {@code afterAuditIndex},
+     * oldest first; only those {@code filedBy} filed when it is present.
+     */
+    public static Listed list(Connection c, Optional<String> filedBy, long afterAuditIndex, int limit) throws SQLException {
+        long[] last = {afterAuditIndex};
+        List<Warrant> page = select(c, "select " + COLUMNS + " from warrants where audit_index > ?"
+                + (filedBy.isPresent() ? " and filed_by = ?" : "") + " order by audit_index limit ?", ps -> {
+                    int i = 1;
+                    ps.setLong(i++, afterAuditIndex);
+                    if (filedBy.isPresent()) {
+                        ps.setString(i++, filedBy.get());
+                    }
+                    ps.setInt(i, limit);
+                }, last);
+        return new Listed(page, last[0]);
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private static List<Warrant> select(Connection c, String sql, Binder binder) throws SQLException {
+        return select(c, sql, binder, new long[1]);
+    }
+
+    /** Warrant rows with their approvals (one query for all approvals); {@code lastIndex[0]} gets the last row's audit_index. */
+    private static List<Warrant> select(Connection c, String sql, Binder binder, long[] lastIndex) throws SQLException {
+        java.util.LinkedHashMap<String, Warrant> rows = new java.util.LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    approvals.add(new Approval(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getBytes(4)));
+                    Array subjects = rs.getArray(4);
+                    WarrantSpec spec = new WarrantSpec(rs.getString(2), rs.getString(3),
+                            Arrays.asList((String[]) subjects.getArray()), rs.getLong(5), rs.getLong(6), rs.getLong(7),
+                            rs.getLong(8), rs.getInt(9), rs.getBytes(10), rs.getBytes(11));
+                    rows.put(rs.getString(1), new Warrant(rs.getString(1), spec, rs.getBytes(12), rs.getString(13),
+                            rs.getTimestamp(14).toInstant(), Warrant.Recorded.valueOf(rs.getString(15)), List.of(), rs.getInt(16)));
+                    lastIndex[0] = rs.getLong(17);
                 }
             }
         }
-        return Optional.of(new Warrant(w.warrantId(), w.spec(), w.signedBytes(), w.filedBy(), w.filedAt(), w.recorded(),
-                approvals, w.recordsReleased()));
+        if (rows.isEmpty()) {
+            return List.of();
+        }
+        java.util.Map<String, List<Approval>> approvals = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("select warrant_id, authority, signer, approved_at, cms_signature "
+                + "from warrant_approvals where warrant_id = any (?) order by approved_at, authority")) {
+            ps.setArray(1, c.createArrayOf("text", rows.keySet().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    approvals.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new Approval(rs.getString(2),
+                            rs.getString(3), rs.getTimestamp(4).toInstant(), rs.getBytes(5)));
+                }
+            }
+        }
+        List<Warrant> out = new ArrayList<>(rows.size());
+        for (Warrant w : rows.values()) {
+            out.add(new Warrant(w.warrantId(), w.spec(), w.signedBytes(), w.filedBy(), w.filedAt(), w.recorded(),
+                    approvals.getOrDefault(w.warrantId(), List.of()), w.recordsReleased()));
+        }
+        return out;
     }
 
     /** An approval row as stored, with the CMS signature it was accepted on. */

@@ -106,4 +106,24 @@ class NamedAnchorsConfigTest {
         };
         assertEquals(Set.of("court"), NamedAnchorsConfig.load("escrow.authorities", once, k -> Optional.ofNullable(props.get(k))).names());
     }
+
+    @Test
+    void load_environmentNameWithDashes_resolvesToTheConfiguredCustodianId() throws Exception {
+        Map<String, String> props = Map.of("ESCROW_CUSTODIANS_CUSTODIAN_1_TRUST_ANCHOR", ca("c1").toString(),
+                "ESCROW_CUSTODIANS_CUSTODIAN_1_CRL", TestCrls.write(dir.resolve("c1.crl"), TestCrls.issue(
+                        CertificateIssuer.selfSignedCa("CN=c1", Instant.now(), Instant.now().plus(Duration.ofDays(1))),
+                        Instant.now(), Instant.now().plus(Duration.ofDays(1)), Map.of())).toString());
+        TrustAnchors c = NamedAnchorsConfig.load("escrow.custodians", props.keySet(), k -> Optional.ofNullable(props.get(k)),
+                List.of("custodian-1", "custodian-2"));
+        assertEquals(Set.of("custodian-1"), c.names());
+    }
+
+    @Test
+    void load_environmentNameMatchingNoConfiguredName_failsSayingWhatToWrite() throws Exception {
+        Map<String, String> props = Map.of("ESCROW_CUSTODIANS_CUSTODIAN_9_TRUST_ANCHOR", ca("c9").toString());
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> NamedAnchorsConfig.load("escrow.custodians",
+                props.keySet(), k -> Optional.ofNullable(props.get(k)), List.of("custodian-1")));
+        assertTrue(e.getMessage().contains("ESCROW_CUSTODIANS_CUSTODIAN_9_TRUST_ANCHOR") && e.getMessage().contains("[custodian-1]")
+                && e.getMessage().contains("properties file"), e.getMessage());
+    }
 }

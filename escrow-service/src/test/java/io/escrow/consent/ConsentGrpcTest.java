@@ -342,4 +342,30 @@ class ConsentGrpcTest {
                 "custodian-1", PinSource.withheld())));
         assertTrue(r.getAuditIndex() >= 0);
     }
+
+    /**
+     * A page's releases are committed before its records are opened, so a consent that ends in
+     * between (its warrant exhausted by that very page, revoked, or deactivated) must not log the
+     * token out from under them: the reserved tokens stay usable until the page is finished.
+     */
+    @Test
+    void reservedTokens_stayUsableUntilThePageFinishes_evenWhenTheirConsentsEnd() throws Exception {
+        Warrant w = activeWarrant("consent-lease-" + UUID.randomUUID());
+        custodians.activateShare(activation(w, "custodian-1", "custodian-1").setMaxUses(10).build());
+        custodians.activateShare(activation(w, "custodian-3", "custodian-3").setMaxUses(10).build());
+        CustodianAccess.Reservation page = access.reserve(w.getWarrantId(), 2, 1);
+        assertEquals(List.of("custodian-1", "custodian-3"), page.custodianIds());
+        for (String c : page.custodianIds()) {
+            custodians.deactivateShare(DeactivateShareRequest.newBuilder().setCustodianId(c).setWarrantId(w.getWarrantId()).build());
+        }
+        io.escrow.threshold.KeyRecord k = keys.current().orElseThrow();
+        for (io.escrow.threshold.ShareToken t : page.tokens()) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(io.escrow.threshold.P256.xBytes(
+                    k.shareOf(t.custodianId()).orElseThrow().publicShare()), t.deriveX(k.keyId(), io.escrow.threshold.P256.G),
+                    t.custodianId() + "'s token still answers for the reserved page");
+        }
+        access.finished(page);
+        assertEquals(2, audit.find(mark, "activation_deactivated", w.getWarrantId()).size());
+        fails(Status.Code.FAILED_PRECONDITION, () -> recover(w));
+    }
 }

@@ -1,0 +1,77 @@
+package io.escrow.cli;
+
+import java.io.Console;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A PIN typed at a prompt without echo, read from a file, or taken from an environment variable;
+ * the caller wipes the array it gets. PINs are never printed, and the file's bytes are wiped too.
+ */
+final class PinInput {
+    private PinInput() {}
+
+    /**
+     * @param what    what the PIN unlocks, for the prompt and errors ("the smart card 'judge-card'")
+     * @param file    --pin-file, or null
+     * @param envName --pin-env, or null
+     */
+    static char[] read(String what, Path file, String envName) {
+        if (file != null && envName != null) {
+            throw CliException.usage("give one PIN source for " + what + ": --pin-file or --pin-env");
+        }
+        if (file != null) {
+            return fromFile(what, file);
+        }
+        if (envName != null) {
+            String v = System.getenv(envName);
+            if (v == null || v.isBlank()) {
+                throw CliException.usage("the environment variable " + envName + " holding the PIN of " + what + " is not set");
+            }
+            return v.strip().toCharArray();
+        }
+        Console console = System.console();
+        if (console == null) {
+            throw CliException.usage("no PIN for " + what + ": there is no terminal to ask on; give --pin-file or --pin-env");
+        }
+        char[] pin = console.readPassword("PIN for %s: ", what);
+        if (pin == null || pin.length == 0) {
+            throw CliException.usage("no PIN entered for " + what);
+        }
+        return pin;
+    }
+
+    private static char[] fromFile(String what, Path file) {
+        byte[] raw;
+        try {
+            raw = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw CliException.usage("cannot read the PIN of " + what + " from " + file + ": " + CliFiles.why(e));
+        }
+        try {
+            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(raw));
+            int start = 0;
+            int end = chars.limit();
+            while (start < end && Character.isWhitespace(chars.get(start))) start++;
+            while (end > start && Character.isWhitespace(chars.get(end - 1))) end--;
+            if (start == end) {
+                throw CliException.usage("the PIN file " + file + " of " + what + " is empty");
+            }
+            char[] pin = new char[end - start];
+            chars.position(start);
+            chars.get(pin);
+            Arrays.fill(chars.array(), '\0');
+            return pin;
+        } catch (CharacterCodingException e) {
+            throw CliException.usage("the PIN file " + file + " of " + what + " is not UTF-8 text");
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+        }
+    }
+}

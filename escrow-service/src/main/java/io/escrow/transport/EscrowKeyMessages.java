@@ -1,0 +1,36 @@
+package io.escrow.transport;
+
+import com.google.protobuf.ByteString;
+import io.escrow.agent.KeyAttestor;
+import io.escrow.hpke.HpkeSuite;
+import io.escrow.proto.v1.EscrowKey;
+import io.escrow.proto.v1.EscrowKeyInfo;
+import io.escrow.threshold.CustodianShare;
+import io.escrow.threshold.KeyRecord;
+import java.util.List;
+
+/** Escrow keys as EscrowService messages; nothing else sees these protos. */
+final class EscrowKeyMessages {
+    private EscrowKeyMessages() {}
+
+    static EscrowKey toProto(KeyRecord key, List<KeyAttestor.Attestation> attested) {
+        EscrowKey.Builder b = EscrowKey.newBuilder();
+        attested.forEach(x -> b.addAttestations(io.escrow.proto.v1.KeyAttestation.newBuilder()
+                .setCustodianId(x.custodianId()).setStatement(ByteString.copyFrom(x.statement()))
+                .setCmsSignature(ByteString.copyFrom(x.cms()))));
+        return b.setKeyId(key.keyId())
+                .setPublicKey(ByteString.copyFrom(key.publicKeyBytes()))
+                .setThreshold(key.threshold())
+                .setCustodianCount(key.parameters().custodians())
+                .setKemId(HpkeSuite.KEM_ID)
+                .setKdfId(HpkeSuite.KDF_ID)
+                .setAeadId(HpkeSuite.P256_SHA256_AES256GCM.aeadId())
+                .build();
+    }
+
+    static EscrowKeyInfo info(KeyRecord key, List<KeyAttestor.Attestation> attested, boolean current) {
+        return EscrowKeyInfo.newBuilder().setKey(toProto(key, attested))
+                .addAllCustodianIds(key.shares().stream().map(CustodianShare::custodianId).toList())
+                .setCreatedAt(ProtoTime.of(key.createdAt())).setCurrent(current).build();
+    }
+}
