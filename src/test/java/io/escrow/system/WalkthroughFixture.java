@@ -105,6 +105,7 @@ final class WalkthroughFixture {
         pki.issue("escrow-service", "CN=escrow-service,O=Escrow Operator", false);
         pki.issue("acme", "CN=acme-messaging,O=Acme", false);
         pki.issue("agency", "CN=agency,O=Federal Agency", false);
+        pki.issue("police", "CN=police,O=National Police", false);
         pki.issue("court", "CN=court,O=District Court", false);
         pki.issue("ministry", "CN=ministry,O=Ministry of Justice", false);
         pki.issue("overseer", "CN=overseer,O=Oversight Board", false);

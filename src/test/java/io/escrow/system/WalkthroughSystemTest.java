@@ -180,6 +180,11 @@ class WalkthroughSystemTest {
         }
         Run list = escrowctl("agency", "warrant", "list", "--state", "ACTIVE", "--json");
         assertTrue(list.output().contains(warrant), list.output());
+        Run otherAgency = escrowctl("police", "warrant", "list", "--json");
+        assertEquals(0, otherAgency.exit(), otherAgency.output());
+        assertFalse(otherAgency.output().contains("w-"), "an agency sees only the warrants it filed: " + otherAgency.output());
+        Run authority = escrowctl("court", "warrant", "list");
+        assertTrue(authority.output().contains(warrant) && authority.output().contains("CASE-2026-117"), authority.output());
 
         String agent = "127.0.0.1:" + AGENT_PORTS.get("custodian-3");
         String[] atAgent = {"--agent", agent, "--agent-tls-ca", "pki/ca.pem", "--agent-tls-cert", "pki/custodian-3.crt",

@@ -282,6 +282,41 @@ class WarrantGrpcTest {
         assertRejectionAudited(missing, "approval_rejected");
     }
 
+    @Test
+    void listWarrants_pagesInFilingOrder_withTheirApprovals() {
+        Warrant first = file(validSpec());
+        Warrant filed = file(validSpec());
+        Warrant second = approve(filed, Warrants.sign(filed.getSignedBytes(), "court"));
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        java.util.Map<String, Warrant> byId = new java.util.HashMap<>();
+        String token = "";
+        do {
+            var page = warrants.listWarrants(io.escrow.proto.v1.ListWarrantsRequest.newBuilder().setPageSize(2).setPageToken(token).build());
+            assertTrue(page.getWarrantsCount() <= 2);
+            page.getWarrantsList().forEach(w -> {
+                seen.add(w.getWarrantId());
+                byId.put(w.getWarrantId(), w);
+            });
+            token = page.getNextPageToken();
+        } while (!token.isEmpty());
+        assertEquals(new java.util.HashSet<>(seen).size(), seen.size(), "no warrant twice");
+        assertTrue(seen.indexOf(first.getWarrantId()) >= 0 && seen.indexOf(first.getWarrantId()) < seen.indexOf(second.getWarrantId()),
+                "filing order");
+        assertEquals(second, byId.get(second.getWarrantId()), "as GetWarrant gives it, approvals included");
+        assertEquals(1, byId.get(second.getWarrantId()).getApprovalsCount());
+    }
+
+    @Test
+    void listWarrants_withAForeignTokenOrTooLargeAPage_isInvalidArgument() {
+        for (String token : List.of("w-1", "after:-5", "after:x", "before:3")) {
+            StatusRuntimeException e = fails(Status.Code.INVALID_ARGUMENT, () -> warrants.listWarrants(
+                    io.escrow.proto.v1.ListWarrantsRequest.newBuilder().setPageToken(token).build()));
+            assertTrue(e.getStatus().getDescription().startsWith("page_token"), e.getStatus().toString());
+        }
+        fails(Status.Code.INVALID_ARGUMENT, () -> warrants.listWarrants(io.escrow.proto.v1.ListWarrantsRequest.newBuilder()
+                .setPageSize(WarrantService.MAX_PAGE + 1).build()));
+    }
+
     private Warrant revoke(Warrant w, ByteString cms) {
         return warrants.revokeWarrant(RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId()).setCmsSignature(cms).build());
     }
