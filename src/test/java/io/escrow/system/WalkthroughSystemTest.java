@@ -143,6 +143,44 @@ class WalkthroughSystemTest {
         assertTrue(activate.output().contains("not consenting: the policy is not met"), activate.output());
     }
 
+    /** audit follow, run as a monitor, serves its own metrics. */
+    @Test
+    @Order(3)
+    void auditFollow_asAMonitor_servesItsOwnMetrics() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        ProcessBuilder pb = new ProcessBuilder(ServiceProcess.LAUNCHER.toString(), "audit", "follow", "--interval", "PT1S",
+                "--state", "overseer/monitor.state", "--metrics-port", Integer.toString(port)).directory(root.toFile())
+                .redirectErrorStream(true).redirectOutput(root.resolve("monitor.log").toFile());
+        pb.environment().put("ESCROW_TARGET", "localhost:" + service.grpcPort);
+        pb.environment().put("ESCROW_TLS_CA", "pki/ca.pem");
+        pb.environment().put("ESCROW_TLS_CERT", "pki/overseer.crt");
+        pb.environment().put("ESCROW_TLS_KEY", "pki/overseer.key");
+        Process monitor = pb.start();
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.URI uri = java.net.URI.create("http://localhost:" + port + "/metrics");
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+            String body = "";
+            while (!body.matches("(?s).*escrow_monitor_verified_tree_size [1-9].*")) {
+                assertTrue(monitor.isAlive() && java.time.Instant.now().isBefore(deadline),
+                        "metrics: " + body + "\nlog: " + Files.readString(root.resolve("monitor.log")));
+                try {
+                    body = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(300);
+                }
+            }
+            assertTrue(body.contains("escrow_monitor_last_verified_timestamp_seconds") && body.contains("escrow_monitor_leaves_verified_total"),
+                    body);
+        } finally {
+            monitor.destroyForcibly();
+        }
+    }
+
     private static long treeSize(io.escrow.proto.v1.AuditServiceGrpc.AuditServiceBlockingStub audit) {
         String checkpoint = audit.withDeadlineAfter(10, TimeUnit.SECONDS).getTreeHead(
                 io.escrow.proto.v1.GetTreeHeadRequest.getDefaultInstance()).getCheckpoint().toStringUtf8();
@@ -157,7 +195,7 @@ class WalkthroughSystemTest {
 
     /** The commands the walkthrough does not show: a YAML spec, --json, deactivation both ways, and a monitor's alert. */
     @Test
-    @Order(3)
+    @Order(4)
     void theOtherCommands_overMutualTls_andAMonitorAlert() throws Exception {
         Files.writeString(root.resolve("agency/second.yaml"), """
                 case_reference: CASE-2026-118

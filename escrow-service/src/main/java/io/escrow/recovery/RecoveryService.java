@@ -45,6 +45,12 @@ import java.util.concurrent.Executors;
  */
 public final class RecoveryService {
     public static final int PAGE = 64;
+    /**
+     * Pages asked of custodian agents are larger: each page costs every agent one round trip, a
+     * checkpoint signature check and a forced journal write, and 256 records amortise those
+     * (measured with escrowctl bench --agents: 64 → about 1,080 records/s, 256 → about 1,430/s).
+     */
+    public static final int AGENT_PAGE = 256;
 
     private final Database db;
     private final WarrantService warrants;
@@ -75,7 +81,8 @@ public final class RecoveryService {
         this.keys = keys;
         this.decryptor = decryptor;
         this.custodians = custodians;
-        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log, PAGE);
+        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log,
+                custodians.prepareAhead() ? AGENT_PAGE : PAGE);
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
         this.opener = new RecordOpener(decryptor, keys, custodians, meters);
