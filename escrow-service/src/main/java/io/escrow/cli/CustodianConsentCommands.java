@@ -280,10 +280,18 @@ final class CustodianConsentCommands {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("custodian_id", a.getCustodianId());
         m.put("warrant_id", a.getWarrantId());
+        m.putAll(json(a));
+        m.put("via", via);
+        return m;
+    }
+
+    /** An activation's state, as warrant show and the consent commands print it. */
+    static Map<String, Object> json(Activation a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("custodian_id", a.getCustodianId());
         m.put("state", a.getState().name());
         m.put("expires_at", WarrantView.instant(a.getExpiresAt().getSeconds()));
         m.put("uses_left", Integer.toUnsignedLong(a.getUsesLeft()));
-        m.put("via", via);
         return m;
     }
 }

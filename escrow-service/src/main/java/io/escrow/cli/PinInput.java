@@ -1,14 +1,10 @@
 package io.escrow.cli;
 
+import io.escrow.hsm.PinSource;
 import java.io.Console;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * A PIN typed at a prompt without echo, read from a file, or taken from an environment variable;
@@ -48,30 +44,17 @@ final class PinInput {
     }
 
     private static char[] fromFile(String what, Path file) {
-        byte[] raw;
+        char[] pin;
         try {
-            raw = Files.readAllBytes(file);
+            pin = PinSource.readFile(file);
+        } catch (CharacterCodingException e) {
+            throw CliException.usage("the PIN file " + file + " of " + what + " is not UTF-8 text");
         } catch (IOException e) {
             throw CliException.usage("cannot read the PIN of " + what + " from " + file + ": " + CliFiles.why(e));
         }
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(raw));
-            int start = 0;
-            int end = chars.limit();
-            while (start < end && Character.isWhitespace(chars.get(start))) start++;
-            while (end > start && Character.isWhitespace(chars.get(end - 1))) end--;
-            if (start == end) {
-                throw CliException.usage("the PIN file " + file + " of " + what + " is empty");
-            }
-            char[] pin = new char[end - start];
-            chars.position(start);
-            chars.get(pin);
-            Arrays.fill(chars.array(), '\0');
-            return pin;
-        } catch (CharacterCodingException e) {
-            throw CliException.usage("the PIN file " + file + " of " + what + " is not UTF-8 text");
-        } finally {
-            Arrays.fill(raw, (byte) 0);
+        if (pin.length == 0) {
+            throw CliException.usage("the PIN file " + file + " of " + what + " is empty");
         }
+        return pin;
     }
 }

@@ -44,11 +44,11 @@ final class WarrantDecisionCommands {
         Output output;
 
         /** Fetches the warrant, makes or reads the signature over {@code content(w)}, submits it, prints the warrant after. */
-        int run(String action, java.util.function.Function<Warrant, byte[]> content,
+        int run(String action, java.util.function.Function<Warrant, byte[]> content, boolean showScope,
                 java.util.function.BiFunction<ManagedChannel, byte[], Warrant> submit, String done) {
             Warrant after = channels.call(channel -> {
                 Warrant w = WarrantReadCommands.fetch(channel, warrantId);
-                return submit.apply(channel, signature(content.apply(w), action + " warrant " + warrantId, w, this));
+                return submit.apply(channel, signature(content.apply(w), action + " warrant " + warrantId, showScope ? w : null, this));
             });
             output.print(WarrantView.json(after), o -> o.printf("%s accepted; warrant %s is now %s (approvals: %s)%n", done, warrantId,
                     after.getState(), String.join(", ", after.getApprovalsList().stream().map(a -> a.getAuthority()).toList())));
@@ -67,10 +67,11 @@ final class WarrantDecisionCommands {
 
         @Override
         public Integer call() {
+            // Refused unless the signed bytes state exactly the service's fields, which are then shown as the scope.
             return decision.run("approve", w -> {
                 WarrantView.signedSpec(w);
                 return w.getSignedBytes().toByteArray();
-            }, (channel, cms) -> WarrantServiceGrpc.newBlockingStub(channel).approveWarrant(ApproveWarrantRequest.newBuilder()
+            }, true, (channel, cms) -> WarrantServiceGrpc.newBlockingStub(channel).approveWarrant(ApproveWarrantRequest.newBuilder()
                     .setWarrantId(decision.warrantId).setCmsSignature(ByteString.copyFrom(cms)).build()), "approval");
         }
     }
@@ -86,14 +87,17 @@ final class WarrantDecisionCommands {
 
         @Override
         public Integer call() {
-            return decision.run("revoke", w -> SignedBytes.revocation(w.getWarrantId()),
+            return decision.run("revoke", w -> SignedBytes.revocation(w.getWarrantId()), false,
                     (channel, cms) -> WarrantServiceGrpc.newBlockingStub(channel).revokeWarrant(RevokeWarrantRequest.newBuilder()
                             .setWarrantId(decision.warrantId).setCmsSignature(ByteString.copyFrom(cms)).build()), "revocation");
         }
     }
 
-    /** The CMS to submit: read from --cms, or made here after showing what is signed (and, at a terminal, asking). */
-    private static byte[] signature(byte[] content, String action, Warrant w, Decision d) {
+    /**
+     * The CMS to submit: read from --cms, or made here after showing what is signed (and, at a
+     * terminal, asking); {@code scoped}, when given, has its scope shown in plain words too.
+     */
+    private static byte[] signature(byte[] content, String action, Warrant scoped, Decision d) {
         if (d.cms != null) {
             if (d.signer.given()) {
                 throw CliException.usage("give either --cms or a signing key, not both");
@@ -105,9 +109,9 @@ final class WarrantDecisionCommands {
         PrintStream shown = d.output.json ? System.err : System.out;
         shown.printf("You are about to %s. The exact bytes you sign (%d bytes):%n", action, content.length);
         new String(content, StandardCharsets.UTF_8).lines().forEach(l -> shown.println("  | " + l));
-        if (action.startsWith("approve")) {
+        if (scoped != null) {
             shown.println("In plain words:");
-            WarrantView.printScope(WarrantView.signedSpec(w), shown);
+            WarrantView.printScope(scoped.getSpec(), shown);
         }
         Console console = System.console();
         if (!d.yes && console != null) {

@@ -45,7 +45,7 @@ final class WarrantReadCommands {
                 Warrant w = fetch(channel, warrantId);
                 Optional<List<Activation>> activations = activations(channel, warrantId);
                 Map<String, Object> doc = new LinkedHashMap<>(WarrantView.json(w));
-                activations.ifPresent(list -> doc.put("activations", list.stream().map(Show::json).toList()));
+                activations.ifPresent(list -> doc.put("activations", list.stream().map(CustodianConsentCommands::json).toList()));
                 output.print(doc, o -> {
                     WarrantView.print(w, o);
                     if (activations.isEmpty()) {
@@ -63,15 +63,6 @@ final class WarrantReadCommands {
             } finally {
                 channel.shutdownNow();
             }
-        }
-
-        private static Map<String, Object> json(Activation a) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("custodian_id", a.getCustodianId());
-            m.put("state", a.getState().name());
-            m.put("expires_at", WarrantView.instant(a.getExpiresAt().getSeconds()));
-            m.put("uses_left", Integer.toUnsignedLong(a.getUsesLeft()));
-            return m;
         }
     }
 

@@ -5,8 +5,6 @@ import io.escrow.proto.v1.Warrant;
 import io.escrow.proto.v1.WarrantSpec;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -121,10 +119,6 @@ final class WarrantView {
     }
 
     static String sha256Hex(byte[] b) {
-        try {
-            return Hex.toHexString(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Hex.toHexString(io.escrow.consent.ConsentStatement.sha256(b));
     }
 }

@@ -70,16 +70,13 @@ public sealed interface PinSource permits PinSource.FilePin, PinSource.EnvPin, P
         @Override
         public char[] read(String custodianId) {
             try {
-                byte[] raw = Files.readAllBytes(path);
-                try {
-                    String s = new String(raw, StandardCharsets.UTF_8).strip();
-                    if (s.isEmpty()) {
-                        throw new HsmException.PinUnavailable(custodianId, "PIN file " + path + " is empty");
-                    }
-                    return s.toCharArray();
-                } finally {
-                    Arrays.fill(raw, (byte) 0);
+                char[] pin = readFile(path);
+                if (pin.length == 0) {
+                    throw new HsmException.PinUnavailable(custodianId, "PIN file " + path + " is empty");
                 }
+                return pin;
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new HsmException.PinUnavailable(custodianId, "PIN file " + path + " is not UTF-8 text");
             } catch (IOException e) {
                 throw new HsmException.PinUnavailable(custodianId, "cannot read PIN file " + path + ": " + e.getClass().getSimpleName());
             }
@@ -88,6 +85,38 @@ public sealed interface PinSource permits PinSource.FilePin, PinSource.EnvPin, P
         @Override
         public String toString() {
             return "PinSource.file(" + path + ")";
+        }
+    }
+
+    /**
+     * A PIN file's text without surrounding white space, decoded straight into a char array: no
+     * String copy is made, and the file's bytes and the decoding buffer are wiped. Empty when the
+     * file holds only white space; the caller wipes the result.
+     *
+     * @throws java.nio.charset.CharacterCodingException when the file is not UTF-8
+     */
+    public static char[] readFile(Path path) throws IOException {
+        byte[] raw = Files.readAllBytes(path);
+        java.nio.CharBuffer chars = null;
+        try {
+            chars = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(raw));
+            int start = 0;
+            int end = chars.limit();
+            while (start < end && Character.isWhitespace(chars.get(start))) {
+                start++;
+            }
+            while (end > start && Character.isWhitespace(chars.get(end - 1))) {
+                end--;
+            }
+            char[] pin = new char[end - start];
+            chars.position(start);
+            chars.get(pin);
+            return pin;
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+            if (chars != null && chars.hasArray()) {
+                Arrays.fill(chars.array(), '\0');
+            }
         }
     }
 
