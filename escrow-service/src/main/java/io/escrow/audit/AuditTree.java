@@ -111,15 +111,18 @@ public final class AuditTree {
         byte[] root = MerkleTree.root(new DbNodes(c), built);
         byte[] body = SignedTreeHead.checkpointBody(origin, built, root);
         AuditSigningKey key = signer.get();
-        SignedTreeHead head = new SignedTreeHead(built, root, body, key.sign(body), key.publicKeySpki(), clock.instant());
+        SignedTreeHead head = new SignedTreeHead(built, root, body, key.sign(body), key.publicKeySpki(), clock.instant(),
+                key.signEd25519(body), key.ed25519PublicKey(), List.of());
         try (PreparedStatement ps = c.prepareStatement("insert into audit_checkpoints (tree_size, root, checkpoint, signature, "
-                + "public_key, published_at) values (?, ?, ?, ?, ?, ?)")) {
+                + "public_key, published_at, ed25519_signature, ed25519_public_key) values (?, ?, ?, ?, ?, ?, ?, ?)")) {
             ps.setLong(1, head.size());
             ps.setBytes(2, head.root());
             ps.setBytes(3, head.checkpoint());
             ps.setBytes(4, head.signature());
             ps.setBytes(5, head.publicKey());
             ps.setTimestamp(6, Timestamp.from(head.publishedAt()));
+            ps.setBytes(7, head.ed25519Signature());
+            ps.setBytes(8, head.ed25519PublicKey());
             ps.executeUpdate();
         }
         return head;
@@ -180,19 +183,19 @@ public final class AuditTree {
 
     private static List<SignedTreeHead> heads(Connection c, String tail, long param) throws SQLException {
         List<SignedTreeHead> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("select tree_size, root, checkpoint, signature, public_key, published_at "
-                + "from audit_checkpoints " + tail)) {
+        try (PreparedStatement ps = c.prepareStatement("select tree_size, root, checkpoint, signature, public_key, published_at, "
+                + "ed25519_signature, ed25519_public_key from audit_checkpoints " + tail)) {
             if (param >= 0) {
                 ps.setLong(1, param);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new SignedTreeHead(rs.getLong(1), rs.getBytes(2), rs.getBytes(3), rs.getBytes(4), rs.getBytes(5),
-                            rs.getTimestamp(6).toInstant()));
+                            rs.getTimestamp(6).toInstant(), rs.getBytes(7), rs.getBytes(8), List.of()));
                 }
             }
         }
-        return out;
+        return WitnessRecords.attach(c, out);
     }
 
     public List<byte[]> inclusionProof(long index, long treeSize) {

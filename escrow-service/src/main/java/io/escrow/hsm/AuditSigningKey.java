@@ -24,21 +24,27 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * The tree-head signing key: an ECDSA P-256 key generated inside the {@code audit} PKCS#11 token
- * (sensitive, not extractable, sign-only) on first use, and found by its alias afterwards.
- * Callers must serialise first use across replicas (the service holds a database lock).
+ * The tree-head signing keys, both generated inside the {@code audit} PKCS#11 token (sensitive,
+ * not extractable, sign-only) on first use and found afterwards: an ECDSA P-256 key, which signs
+ * the contract's {@code SignedTreeHead.signature} and is a note signer of type 0x02, and an
+ * Ed25519 key, a note signer of type 0x01, which witnesses that accept only Ed25519 log keys
+ * (litewitness, the public witness network) verify. Callers must serialise first use across
+ * replicas (the service holds a database lock).
  */
 public final class AuditSigningKey implements AutoCloseable {
     public static final String ALIAS = "tree-head-signing";
+    public static final String ED25519_LABEL = "tree-head-ed25519";
 
     private final String label;
     private final Provider provider;
     private final PrivateKey key;
     private final PublicKey publicKey;
     private final ThreadLocal<Signature> signers;
+    private final Pkcs11Ed25519Key ed25519;
 
-    private AuditSigningKey(String label, Provider provider, PrivateKey key, PublicKey publicKey) {
+    private AuditSigningKey(String label, Provider provider, PrivateKey key, PublicKey publicKey, Pkcs11Ed25519Key ed25519) {
         this.label = label;
+        this.ed25519 = ed25519;
         this.provider = provider;
         this.key = key;
         this.publicKey = publicKey;
@@ -79,7 +85,8 @@ public final class AuditSigningKey implements AutoCloseable {
             if (key == null || cert == null) {
                 throw new HsmException(id, "token '" + config.label() + "' has no usable key '" + ALIAS + "'");
             }
-            return new AuditSigningKey(config.label(), provider, key, cert.getPublicKey());
+            return new AuditSigningKey(config.label(), provider, key, cert.getPublicKey(),
+                    Pkcs11Ed25519Key.open(config, ED25519_LABEL, true));
         } catch (IOException | GeneralSecurityException e) {
             throw new HsmException(id, "cannot open the tree-head signing key in token '" + config.label() + "': "
                     + e.getMessage(), e);
@@ -111,6 +118,16 @@ public final class AuditSigningKey implements AutoCloseable {
         }
     }
 
+    /** An Ed25519 signature over {@code data}, made inside the token. */
+    public byte[] signEd25519(byte[] data) {
+        return ed25519.sign(data);
+    }
+
+    /** The 32-byte public key of the Ed25519 signing key. */
+    public byte[] ed25519PublicKey() {
+        return ed25519.publicKey();
+    }
+
     /** DER SubjectPublicKeyInfo of the signing key. */
     public byte[] publicKeySpki() {
         return publicKey.getEncoded();
@@ -118,6 +135,7 @@ public final class AuditSigningKey implements AutoCloseable {
 
     @Override
     public void close() {
+        ed25519.close();
         if (provider instanceof java.security.AuthProvider auth) {
             try {
                 auth.logout();

@@ -167,7 +167,9 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
 
     private static SignedTreeHead toProto(io.escrow.audit.SignedTreeHead h) {
         return SignedTreeHead.newBuilder().setCheckpoint(ByteString.copyFrom(h.checkpoint()))
-                .setSignature(ByteString.copyFrom(h.signature())).setPublicKey(ByteString.copyFrom(h.publicKey())).build();
+                .setSignature(ByteString.copyFrom(h.signature())).setPublicKey(ByteString.copyFrom(h.publicKey()))
+                .setNote(ByteString.copyFrom(h.note().encode()))
+                .addAllLogVkeys(h.logKeys().stream().map(io.escrow.note.VerifierKey::encode).toList()).build();
     }
 
     @PreDestroy

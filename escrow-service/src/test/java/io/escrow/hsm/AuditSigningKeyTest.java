@@ -45,4 +45,48 @@ class AuditSigningKeyTest {
         v.update("other".getBytes(StandardCharsets.UTF_8));
         assertFalse(v.verify(sig));
     }
+
+    /** The Ed25519 key is made once in the token, and the JDK's own Ed25519 verifies its signatures. */
+    @Test
+    void ed25519_generatesOnce_andJdkVerifiesItsSignatures() throws Exception {
+        byte[] data = "example.com/log\n1\nAAAA\n".getBytes(StandardCharsets.UTF_8);
+        byte[] raw;
+        byte[] sig;
+        try (AuditSigningKey k = AuditSigningKey.openOrCreate(config())) {
+            raw = k.ed25519PublicKey();
+            sig = k.signEd25519(data);
+        }
+        try (AuditSigningKey again = AuditSigningKey.openOrCreate(config())) {
+            assertArrayEquals(raw, again.ed25519PublicKey(), "the same Ed25519 key is found, not a new one made");
+            assertEquals(64, again.signEd25519(data).length);
+        }
+        byte[] spki = new byte[44];
+        System.arraycopy(new byte[] {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00}, 0, spki, 0, 12);
+        System.arraycopy(raw, 0, spki, 12, 32);
+        PublicKey pub = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki));
+        Signature v = Signature.getInstance("Ed25519");
+        v.initVerify(pub);
+        v.update(data);
+        assertTrue(v.verify(sig));
+        v.initVerify(pub);
+        v.update("other".getBytes(StandardCharsets.UTF_8));
+        assertFalse(v.verify(sig));
+    }
+
+    @Test
+    void ed25519_keyIsSensitiveAndNotExtractable_asPkcs11ToolShowsIt() throws Exception {
+        try (AuditSigningKey k = AuditSigningKey.openOrCreate(config())) {
+            k.ed25519PublicKey();
+        }
+        Process p = new ProcessBuilder("pkcs11-tool", "--module", TestTokens.LIBRARY.toString(), "--token-label", "audit-test",
+                "--login", "--pin", java.nio.file.Files.readString(TestTokens.hsmDir().resolve("pins").resolve("audit-test.pin")).strip(),
+                "--list-objects", "--type", "privkey")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        int at = out.indexOf("label:      " + AuditSigningKey.ED25519_LABEL);
+        assertTrue(at > 0, out);
+        String block = out.substring(out.lastIndexOf("Private Key Object", at), Math.min(out.length(), at + 400));
+        assertTrue(block.contains("sensitive") && block.contains("never extractable"), block);
+    }
 }
