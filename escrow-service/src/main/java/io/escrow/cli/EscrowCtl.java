@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
                 "Configuration comes from the same keys as the service (escrow.*, or ESCROW_* environment variables)."},
         subcommands = {ServeCommand.class, CeremonyCommand.class, WarrantCommand.class, CustodianCommand.class, RecoverCommand.class,
                 AuditCommand.class, OperatorCommands.Keys.class, OperatorCommands.Status.class, DemoCommand.class, BenchCommand.class,
-                LoadCommand.class, CommandLine.HelpCommand.class})
+                LoadCommand.class, WitnessCommand.class, CommandLine.HelpCommand.class})
 public final class EscrowCtl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
