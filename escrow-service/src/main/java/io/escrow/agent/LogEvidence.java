@@ -27,8 +27,13 @@ import java.util.Optional;
  * @param origin              the checkpoint origin the agent expects, when it pins one
  * @param legacyDepositsBelow deposit leaves below this index, written before leaves carried
  *                            payload_sha256, are accepted on their other fields (0: none)
+ * @param witnesses           the cosignatures a page's checkpoint must carry (NONE: none)
  */
-public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacyDepositsBelow) {
+public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacyDepositsBelow, WitnessPolicy witnesses) {
+
+    public LogEvidence(PublicKey logKey, Optional<String> origin, long legacyDepositsBelow) {
+        this(logKey, origin, legacyDepositsBelow, WitnessPolicy.NONE);
+    }
 
     /** A log key as DER SubjectPublicKeyInfo (GetTreeHead's public_key), or PEM "PUBLIC KEY" text. */
     public static PublicKey readKey(byte[] derOrPem) {
@@ -73,6 +78,10 @@ public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacy
         }
         if (origin.isPresent() && !origin.get().equals(head.origin())) {
             throw new AgentRefusedException("the checkpoint is of log '" + head.origin() + "', not '" + origin.get() + "'");
+        }
+        String unwitnessed = witnesses.problem(page.checkpoint(), page.checkpointNote());
+        if (unwitnessed != null) {
+            throw new AgentRefusedException("the page's checkpoint is not witnessed as this agent requires: " + unwitnessed);
         }
         return head;
     }

@@ -181,8 +181,9 @@ public class EscrowRuntime {
     @Singleton
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                              CustodianAccess custodians, SubjectHasher subjects, AuditTree tree, AuditReader log,
+                             io.escrow.audit.WitnessQuorum quorum,
                              MeterRegistry meters) {
-        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, tree, log, Clock.systemUTC(), meters);
+        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, tree, log, quorum, Clock.systemUTC(), meters);
     }
 
     /**
@@ -281,6 +282,26 @@ public class EscrowRuntime {
     @Singleton
     AuditReader auditReader(Database db) {
         return new AuditReader(db);
+    }
+
+    @Produces
+    @Singleton
+    io.escrow.witness.WitnessSettings witnessSettings() {
+        return io.escrow.witness.WitnessSettings.load(ConfigProvider.getConfig().getPropertyNames(), EscrowRuntime::config);
+    }
+
+    @Produces
+    @Singleton
+    io.escrow.audit.WitnessRecords witnessRecords(Database db) {
+        return new io.escrow.audit.WitnessRecords(db);
+    }
+
+    /** Recover's rule that releases are witnessed before keys leave (escrow.audit.witness-quorum). */
+    @Produces
+    @Singleton
+    io.escrow.audit.WitnessQuorum witnessQuorum(AuditTree tree, io.escrow.witness.WitnessSettings settings, TreeHeadPublisher publisher) {
+        return new io.escrow.audit.WitnessQuorum(tree, settings.keys(), settings.quorum(), settings.timeout(), publisher::publishSoon,
+                Clock.systemUTC());
     }
 
     /** What following audit streams wait on: one head query per 50 ms per replica, however many follow. */

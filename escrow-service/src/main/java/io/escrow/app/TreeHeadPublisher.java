@@ -31,8 +31,18 @@ public class TreeHeadPublisher {
     private final AtomicReference<SignedTreeHead> latest = new AtomicReference<>();
     private ScheduledExecutorService timer;
     private volatile String lastProblem;
+    private WitnessPublisher witnesses;
+    private AuditTree tree;
+    private final java.util.concurrent.atomic.AtomicBoolean soon = new java.util.concurrent.atomic.AtomicBoolean();
 
-    void start(@Observes StartupEvent event, AuditTree tree, MeterRegistry meters) {
+    void start(@Observes StartupEvent event, AuditTree tree, MeterRegistry meters, io.escrow.witness.WitnessSettings witnessSettings,
+               io.escrow.audit.WitnessRecords witnessRecords) {
+        this.tree = tree;
+        if (!witnessSettings.witnesses().isEmpty()) {
+            witnesses = new WitnessPublisher(tree, witnessRecords, witnessSettings, java.time.Clock.systemUTC(), meters);
+            LOG.infof("witnesses: %s; releases need cosignatures from %d of them", witnessSettings.witnesses().stream()
+                    .map(w -> w.name() + " " + w.url()).toList(), witnessSettings.quorum());
+        }
         Gauge.builder("escrow.audit.log.size", logSize, AtomicLong::get).description("Leaves committed to the audit log")
                 .register(meters);
         Gauge.builder("escrow.audit.checkpoint.size", latest, r -> r.get() == null ? 0 : r.get().size())
@@ -48,13 +58,30 @@ public class TreeHeadPublisher {
         timer.scheduleWithFixedDelay(() -> tick(tree), 0, PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Publishes and offers the head to the witnesses now instead of at the next tick; a recovery
+     * waiting for its release leaves to be witnessed calls this. Calls while one is pending merge.
+     */
+    public void publishSoon() {
+        if (timer != null && soon.compareAndSet(false, true)) {
+            timer.execute(() -> {
+                soon.set(false);
+                tick(tree);
+            });
+        }
+    }
+
     private void tick(AuditTree tree) {
         try {
             long committed = tree.committedSize();
             logSize.set(committed);
             SignedTreeHead head = latest.get();
             if (head == null || head.size() < committed) {
-                latest.set(tree.publish());
+                head = tree.publish();
+                latest.set(head);
+            }
+            if (witnesses != null && head != null) {
+                witnesses.offer(head);
             }
             lastProblem = null;
         } catch (RuntimeException e) {
@@ -69,6 +96,9 @@ public class TreeHeadPublisher {
     void stop(@Observes ShutdownEvent event) {
         if (timer != null) {
             timer.shutdownNow();
+        }
+        if (witnesses != null) {
+            witnesses.close();
         }
     }
 }

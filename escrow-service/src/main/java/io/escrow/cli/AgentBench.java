@@ -209,7 +209,7 @@ final class AgentBench {
             Signature s = Signature.getInstance("SHA256withECDSA");
             s.initSign(key.getPrivate());
             s.update(body);
-            return new PageEvidence(body, s.sign(), salt);
+            return new PageEvidence(body, s.sign(), salt, new byte[0]);
         }
     }
 }

@@ -47,6 +47,13 @@ import picocli.CommandLine.Option;
                 "that in --state. On any inconsistency it prints an ALERT line and exits 1. A first run replays the log",
                 "from leaf 0. Serves its own Prometheus metrics with --metrics-port."})
 final class AuditFollowCommand implements Callable<Integer> {
+    @Mixin
+    WitnessOptions witnesses = new WitnessOptions();
+
+    @Option(names = "--witness-wait", defaultValue = "PT10S",
+            description = "With --witness-quorum: how long to wait for the newest head to be cosigned, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    java.time.Duration witnessWait;
+
     @Option(names = "--state", defaultValue = "audit-follow.state",
             description = "The monitor's state: the pinned key, the last verified head and its tree edge (default: ${DEFAULT-VALUE}).")
     Path state;
@@ -128,7 +135,7 @@ final class AuditFollowCommand implements Callable<Integer> {
 
     private Followed poll(ManagedChannel channel, Followed at) throws Exception {
         var audit = AuditServiceGrpc.newBlockingStub(channel);
-        var head = audit.getTreeHead(GetTreeHeadRequest.getDefaultInstance());
+        var head = witnesses.witnessed(() -> audit.getTreeHead(GetTreeHeadRequest.getDefaultInstance()), witnessWait);
         byte[] spki = head.getPublicKey().toByteArray();
         if (at != null && !Arrays.equals(at.publicKey(), spki)) {
             throw new AuditHeads.Failure("the tree-head signing key changed from the one pinned in " + state);

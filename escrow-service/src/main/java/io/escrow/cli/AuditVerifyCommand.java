@@ -43,6 +43,13 @@ final class AuditVerifyCommand implements Callable<Integer> {
     @Mixin
     ClientChannels channels;
 
+    @Mixin
+    WitnessOptions witnesses = new WitnessOptions();
+
+    @Option(names = "--witness-wait", defaultValue = "PT10S",
+            description = "With --witness-quorum: how long to wait for the newest head to be cosigned, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    java.time.Duration witnessWait;
+
     @Option(names = "--state", defaultValue = "audit-verify.state",
             description = "file with the last verified head and the pinned signing key (default: ${DEFAULT-VALUE})")
     Path state;
@@ -66,7 +73,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
 
     private void verify(ManagedChannel channel, AuditServiceGrpc.AuditServiceBlockingStub audit) throws Exception {
         Optional<AuditHeads.State> previous = AuditHeads.State.load(state);
-        var head = audit.getTreeHead(GetTreeHeadRequest.getDefaultInstance());
+        var head = witnesses.witnessed(() -> audit.getTreeHead(GetTreeHeadRequest.getDefaultInstance()), witnessWait);
         byte[] spki = head.getPublicKey().toByteArray();
         if (previous.isPresent() && !Arrays.equals(previous.get().publicKey(), spki)) {
             throw new AuditHeads.Failure("the tree-head signing key changed since the last verification (pinned in " + state + ")");

@@ -72,6 +72,9 @@ final class CustodianCommand implements Runnable {
                 description = "the audit log's tree-head public key (DER SubjectPublicKeyInfo, as GetTreeHead gives it, or PEM)")
         Path logKey;
 
+        @CommandLine.Mixin
+        WitnessOptions witnesses = new WitnessOptions();
+
         @Option(names = "--log-origin", description = "the checkpoint origin to require (default: any origin signed by --log-key)")
         String logOrigin;
 
@@ -182,7 +185,7 @@ final class CustodianCommand implements Runnable {
             io.escrow.agent.LogEvidence log;
             try {
                 log = new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(java.nio.file.Files.readAllBytes(logKey)),
-                        Optional.ofNullable(logOrigin), legacyDepositsBelow);
+                        Optional.ofNullable(logOrigin), legacyDepositsBelow, witnesses.policy());
             } catch (java.io.IOException e) {
                 throw new ConfigurationException("--log-key: cannot read " + logKey + ": " + e.getMessage());
             }

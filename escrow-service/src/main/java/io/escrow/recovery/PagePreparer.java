@@ -27,10 +27,13 @@ final class PagePreparer {
     private final io.escrow.audit.SubjectHasher subjects;
     private final AuditTree tree;
     private final AuditReader log;
+    private final io.escrow.audit.WitnessQuorum quorum;
     private final int pageSize;
 
     PagePreparer(Database db, WarrantService warrants, KeyRegistry keys, CustodianAccess custodians,
-                 io.escrow.audit.SubjectHasher subjects, AuditTree tree, AuditReader log, int pageSize) {
+                 io.escrow.audit.SubjectHasher subjects, AuditTree tree, AuditReader log, io.escrow.audit.WitnessQuorum quorum,
+                 int pageSize) {
+        this.quorum = quorum;
         this.subjects = subjects;
         this.tree = tree;
         this.log = log;
@@ -66,8 +69,12 @@ final class PagePreparer {
                     c -> ReleaseLedger.commitReleases(c, caller, warrantId, onlyNew, batch, reserved.custodianIds(),
                             verified.signedBytes(), warrants.now(), warrants.policy(), subjects::hash));
             if (committed.stopped() == null && !committed.releases().isEmpty()) {
+                // No key leaves before k witnesses cosigned a head covering its release leaf; the
+                // custodians' partials are asked for only under such a head.
+                long covering = committed.releases().stream().mapToLong(ReleaseLedger.Release::auditIndex).max().orElseThrow() + 1;
+                SignedTreeHead head = awaitWitnessed(covering);
                 if (custodians.needsLogEvidence()) {
-                    withLogEvidence(warrantId, reserved, committed.releases());
+                    withLogEvidence(warrantId, reserved, committed.releases(), head);
                 } else {
                     custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> request(r, null)).toList(), null);
                 }
@@ -84,8 +91,8 @@ final class PagePreparer {
      * Asks the custodians with each record's proof: a checkpoint signed now (it covers the
      * release leaves just committed), both leaves, and their inclusion proofs, fetched in bulk.
      */
-    private void withLogEvidence(String warrantId, CustodianAccess.Reservation reserved, List<ReleaseLedger.Release> releases) {
-        SignedTreeHead head = tree.publish();
+    private void withLogEvidence(String warrantId, CustodianAccess.Reservation reserved, List<ReleaseLedger.Release> releases,
+                                 SignedTreeHead head) {
         List<Long> indexes = new ArrayList<>();
         releases.forEach(r -> indexes.add(r.record().depositIndex()));
         releases.forEach(r -> indexes.add(r.auditIndex()));
@@ -101,7 +108,17 @@ final class PagePreparer {
             out.add(request(r, new RecordEvidence(r.record().ciphertext(), r.record().depositIndex(), depositLeaf, proofs.get(i),
                     r.auditIndex(), r.leaf(), proofs.get(releases.size() + i))));
         }
-        custodians.prepare(reserved, warrantId, out, new PageEvidence(head.checkpoint(), head.signature(), subjects.salt()));
+        custodians.prepare(reserved, warrantId, out, new PageEvidence(head.checkpoint(), head.signature(), subjects.salt(),
+                head.note().encode()));
+    }
+
+    private SignedTreeHead awaitWitnessed(long covering) {
+        try {
+            return quorum.await(covering);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.escrow.audit.WitnessQuorum.UnavailableException("interrupted while waiting for witnesses");
+        }
     }
 
     private static PartialRequest request(ReleaseLedger.Release r, RecordEvidence evidence) {

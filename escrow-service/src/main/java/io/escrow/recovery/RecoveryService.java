@@ -75,13 +75,14 @@ public final class RecoveryService {
 
     public RecoveryService(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                            CustodianAccess custodians, io.escrow.audit.SubjectHasher subjects, io.escrow.audit.AuditTree tree,
-                           io.escrow.audit.AuditReader log, java.time.Clock clock, MeterRegistry meters) {
+                           io.escrow.audit.AuditReader log, io.escrow.audit.WitnessQuorum quorum, java.time.Clock clock,
+                           MeterRegistry meters) {
         this.db = db;
         this.warrants = warrants;
         this.keys = keys;
         this.decryptor = decryptor;
         this.custodians = custodians;
-        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log,
+        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log, quorum,
                 custodians.prepareAhead() ? AGENT_PAGE : PAGE);
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);

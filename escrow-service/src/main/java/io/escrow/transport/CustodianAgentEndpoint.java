@@ -95,7 +95,8 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
             List<PartialRequest> records = request.getRecordsList().stream().map(CustodianAgentEndpoint::fromProto).toList();
             PartialsResponse.Builder b = PartialsResponse.newBuilder();
             var page = new io.escrow.agent.PageEvidence(request.getCheckpoint().toByteArray(),
-                    request.getCheckpointSignature().toByteArray(), request.getSubjectSalt().toByteArray());
+                    request.getCheckpointSignature().toByteArray(), request.getSubjectSalt().toByteArray(),
+                    request.getCheckpointNote().toByteArray());
             for (byte[] x : agent.computePartials(request.getWarrantId(), records, page)) {
                 b.addX(ByteString.copyFrom(x));
             }

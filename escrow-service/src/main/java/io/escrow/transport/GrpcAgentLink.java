@@ -163,6 +163,7 @@ public final class GrpcAgentLink implements AgentLink {
         PartialsRequest.Builder b = PartialsRequest.newBuilder().setWarrantId(warrantId)
                 .setCheckpoint(ByteString.copyFrom(page.checkpoint()))
                 .setCheckpointSignature(ByteString.copyFrom(page.checkpointSignature()))
+                .setCheckpointNote(ByteString.copyFrom(page.checkpointNote()))
                 .setSubjectSalt(ByteString.copyFrom(page.subjectSalt()));
         for (PartialRequest r : records) {
             PartialRecord.Builder rb = PartialRecord.newBuilder().setRecordId(r.recordId()).setSubjectId(r.subjectId())

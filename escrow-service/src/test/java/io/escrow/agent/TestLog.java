@@ -88,7 +88,7 @@ final class TestLog {
             Signature s = Signature.getInstance("SHA256withECDSA");
             s.initSign((by == null ? key : by).getPrivate());
             s.update(body);
-            return new PageEvidence(body, s.sign(), salt);
+            return new PageEvidence(body, s.sign(), salt, new byte[0]);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
