@@ -218,6 +218,12 @@ class K8sManifestsTest {
             assertEquals("custodian", props.getProperty("escrow.tls.client." + id + ".role"), id);
         }
         assertEquals("required", props.getProperty("escrow.custodian.consent"));
+        int quorum = Integer.parseInt(props.getProperty("escrow.audit.witness-quorum", "0"));
+        assertTrue(quorum >= 1, "production releases keys only under witnessed heads");
+        long witnesses = props.stringPropertyNames().stream().filter(k -> k.matches("escrow\\.audit\\.witnesses\\.[^.]+\\.url")).count();
+        assertTrue(witnesses >= quorum, witnesses + " witnesses for a quorum of " + quorum);
+        props.stringPropertyNames().stream().filter(k -> k.matches("escrow\\.audit\\.witnesses\\.[^.]+\\.url")).forEach(k ->
+                assertNotNull(props.getProperty(k.replace(".url", ".key")), k + " has a key"));
         assertTrue(policies.stream().anyMatch(p -> p.getSpec().getIngress().stream().anyMatch(r -> r.getPorts().stream()
                 .anyMatch(port -> port.getPort().getIntVal() == 9000) && r.getFrom().stream().anyMatch(f -> f.getNamespaceSelector() != null
                 && f.getNamespaceSelector().getMatchExpressions() != null && f.getNamespaceSelector().getMatchExpressions().stream()

@@ -55,7 +55,7 @@ public class TreeHeadPublisher {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(() -> tick(tree), 0, PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> tick(tree, false), 0, PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -66,12 +66,13 @@ public class TreeHeadPublisher {
         if (timer != null && soon.compareAndSet(false, true)) {
             timer.execute(() -> {
                 soon.set(false);
-                tick(tree);
+                tick(tree, true);
             });
         }
     }
 
-    private void tick(AuditTree tree) {
+    /** @param urgent a recovery waits for witnesses: ask them even while backing off */
+    private void tick(AuditTree tree, boolean urgent) {
         try {
             long committed = tree.committedSize();
             logSize.set(committed);
@@ -81,7 +82,7 @@ public class TreeHeadPublisher {
                 latest.set(head);
             }
             if (witnesses != null && head != null) {
-                witnesses.offer(head);
+                witnesses.offer(head, urgent);
             }
             lastProblem = null;
         } catch (RuntimeException e) {

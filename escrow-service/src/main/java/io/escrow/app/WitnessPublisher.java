@@ -31,6 +31,7 @@ import org.jboss.logging.Logger;
 final class WitnessPublisher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(WitnessPublisher.class);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
+    static final Duration URGENT_RETRY = Duration.ofMillis(500);
 
     private final AuditTree tree;
     private final WitnessRecords records;
@@ -52,16 +53,22 @@ final class WitnessPublisher implements AutoCloseable {
         });
     }
 
-    /** Offers {@code head} (the newest) to every witness that is idle and not backing off. */
-    void offer(SignedTreeHead head) {
+    /**
+     * Offers {@code head} (the newest) to every witness that is idle and has not cosigned it. A
+     * witness backing off is skipped, unless {@code urgent} (a recovery waits for the quorum):
+     * then it is asked at most every {@link #URGENT_RETRY}, so a witness that returns is used at once.
+     */
+    void offer(SignedTreeHead head, boolean urgent) {
         Instant now = clock.instant();
         for (Tracked w : witnesses) {
             w.seen(head);
             if (w.busy.compareAndSet(false, true)) {
-                if (now.isBefore(w.notBefore) || w.cosignedSize == head.size() && w.cosignedSize >= 0) {
+                boolean due = urgent ? !now.isBefore(w.lastAttempt.plus(URGENT_RETRY)) : !now.isBefore(w.notBefore);
+                if (!due || w.cosignedSize == head.size() && w.cosignedSize >= 0) {
                     w.busy.set(false);
                     continue;
                 }
+                w.lastAttempt = now;
                 pool.execute(() -> {
                     try {
                         submit(w, head);
@@ -138,6 +145,7 @@ final class WitnessPublisher implements AutoCloseable {
         volatile long cosignedSize = -1;
         volatile Instant uncosignedSince;
         volatile Instant notBefore = Instant.EPOCH;
+        volatile Instant lastAttempt = Instant.EPOCH;
         volatile int failures;
         volatile String lastProblem;
 
