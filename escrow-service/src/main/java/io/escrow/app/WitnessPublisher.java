@@ -64,7 +64,7 @@ final class WitnessPublisher implements AutoCloseable {
             w.seen(head);
             if (w.busy.compareAndSet(false, true)) {
                 boolean due = urgent ? !now.isBefore(w.lastAttempt.plus(URGENT_RETRY)) : !now.isBefore(w.notBefore);
-                if (!due || w.cosignedSize == head.size() && w.cosignedSize >= 0) {
+                if (!due || w.hasCosigned(head)) {
                     w.busy.set(false);
                     continue;
                 }
@@ -99,6 +99,7 @@ final class WitnessPublisher implements AutoCloseable {
                 if (o instanceof WitnessClient.SizeConflict s && s.size() != old) {
                     records.progress(w.config.name(), s.size(), clock.instant());
                     w.cosignedSize = s.size();
+                    w.cosignedRoot = null;
                     old = s.size();
                     continue;
                 }
@@ -106,7 +107,8 @@ final class WitnessPublisher implements AutoCloseable {
                     fail(w, "conflict", "the witness cosigned size " + s.size() + " with another root: a split view");
                 } else {
                     WitnessClient.Refused r = (WitnessClient.Refused) o;
-                    fail(w, r.reason(), "HTTP " + r.status() + ": " + r.detail());
+                    fail(w, r.reason(), (r.status() == 422 ? "this log's tree does not extend the head the witness cosigned "
+                            + "at size " + old + " (a split view, or leaves lost here): " : "") + "HTTP " + r.status() + ": " + r.detail());
                 }
                 return;
             }
@@ -143,6 +145,8 @@ final class WitnessPublisher implements AutoCloseable {
         final MeterRegistry meters;
         final AtomicBoolean busy = new AtomicBoolean();
         volatile long cosignedSize = -1;
+        /** The root of the head this witness cosigned at cosignedSize; null when the size was learned from a 409. */
+        volatile byte[] cosignedRoot;
         volatile Instant uncosignedSince;
         volatile Instant notBefore = Instant.EPOCH;
         volatile Instant lastAttempt = Instant.EPOCH;
@@ -171,8 +175,13 @@ final class WitnessPublisher implements AutoCloseable {
             }
         }
 
+        boolean hasCosigned(SignedTreeHead head) {
+            return cosignedSize == head.size() && cosignedRoot != null && java.util.Arrays.equals(cosignedRoot, head.root());
+        }
+
         void cosigned(SignedTreeHead head) {
             cosignedSize = head.size();
+            cosignedRoot = head.root();
             uncosignedSince = null;
             failures = 0;
             notBefore = Instant.EPOCH;
