@@ -181,6 +181,11 @@ class WitnessSystemTest {
             assertTrue(rejected.output().contains("not witnessed"), rejected.output());
             var accepted = verify(service, "a.state");
             assertEquals(0, accepted.exit(), accepted.output());
+            var followed = ServiceProcess.escrowctl(dir, "audit", "follow", "--once", "--target", "localhost:" + fork.grpcPort,
+                    "--state", dir.resolve("b-follow.state").toString(), "--witness", witnessVkey, "--witness-quorum", "1",
+                    "--witness-wait", "PT2S");
+            assertEquals(1, followed.exit(), followed.output());
+            assertTrue(followed.output().contains("not witnessed"), followed.output());
         }
     }
 
