@@ -63,7 +63,7 @@ final class WitnessPublisher implements AutoCloseable {
         for (Tracked w : witnesses) {
             w.seen(head);
             if (w.busy.compareAndSet(false, true)) {
-                boolean due = urgent ? !now.isBefore(w.lastAttempt.plus(URGENT_RETRY)) : !now.isBefore(w.notBefore);
+                boolean due = !now.isBefore(w.notBefore) || urgent && !now.isBefore(w.lastAttempt.plus(URGENT_RETRY));
                 if (!due || w.hasCosigned(head)) {
                     w.busy.set(false);
                     continue;

@@ -11,8 +11,8 @@ import java.util.List;
 /**
  * The rule that no key leaves before its release is witnessed: {@link #await} returns a tree
  * head that covers the given size and carries valid cosignatures from at least k of the
- * configured witnesses, or fails with UNAVAILABLE once the timeout passes. With k = 0 it returns
- * at once. The cosignatures are read from the database, so a head any replica had witnessed counts.
+ * configured witnesses, or fails with UNAVAILABLE once the timeout passes; callers skip it when
+ * k = 0. The cosignatures are read from the database, so a head any replica had witnessed counts.
  */
 public final class WitnessQuorum {
     static final Duration POLL = Duration.ofMillis(20);
@@ -37,10 +37,6 @@ public final class WitnessQuorum {
         this.clock = clock;
     }
 
-    public static WitnessQuorum none(AuditTree tree) {
-        return new WitnessQuorum(tree, List.of(), 0, Duration.ZERO, () -> {}, Clock.systemUTC());
-    }
-
     public int quorum() {
         return quorum;
     }
@@ -56,14 +52,10 @@ public final class WitnessQuorum {
         }
     }
 
-    /** A head of size at least {@code minSize} that k witnesses cosigned (the newest head when k = 0). */
+    /** A head of size at least {@code minSize} that k witnesses cosigned; k must be above 0. */
     public SignedTreeHead await(long minSize) throws InterruptedException {
         if (quorum == 0) {
-            SignedTreeHead head = tree.publish();
-            if (head.size() < minSize) {
-                throw new IllegalStateException("the published head " + head.size() + " does not cover size " + minSize);
-            }
-            return head;
+            throw new IllegalStateException("no witness quorum is configured");
         }
         Instant deadline = clock.instant().plus(timeout);
         int best = 0;

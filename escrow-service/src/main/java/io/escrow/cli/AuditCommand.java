@@ -5,8 +5,10 @@ import picocli.CommandLine.Command;
 
 /** escrowctl audit: what an overseer runs. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
-        description = "Overseers' tools: verify the whole audit log, follow it as a monitor, prove and show single leaves.",
+        description = "Overseers' tools: verify the whole audit log, follow it as a monitor, prove and show single leaves, "
+                + "and print the newest checkpoint as a signed note.",
         subcommands = {AuditVerifyCommand.class, AuditFollowCommand.class, AuditReadCommands.Prove.class, AuditReadCommands.Show.class,
+                AuditCheckpointCommand.class,
                 CommandLine.HelpCommand.class})
 final class AuditCommand implements Runnable {
     @CommandLine.Spec

@@ -72,9 +72,9 @@ final class PagePreparer {
                 // No key leaves before k witnesses cosigned a head covering its release leaf; the
                 // custodians' partials are asked for only under such a head.
                 long covering = committed.releases().stream().mapToLong(ReleaseLedger.Release::auditIndex).max().orElseThrow() + 1;
-                SignedTreeHead head = awaitWitnessed(covering);
+                SignedTreeHead head = quorum.quorum() > 0 ? awaitWitnessed(covering) : null;
                 if (custodians.needsLogEvidence()) {
-                    withLogEvidence(warrantId, reserved, committed.releases(), head);
+                    withLogEvidence(warrantId, reserved, committed.releases(), head != null ? head : tree.publish());
                 } else {
                     custodians.prepare(reserved, warrantId, committed.releases().stream().map(r -> request(r, null)).toList(), null);
                 }
