@@ -214,11 +214,14 @@ public class EscrowRuntime {
     @Singleton
     CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
                                     WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters,
-                                    jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree, Database db) {
-        // In-process agents pin this process's own audit key and origin (development only).
+                                    jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree, Database db,
+                                    io.escrow.witness.WitnessSettings witnesses) {
+        // In-process agents pin this process's own audit key and origin, and require the
+        // service's own witness quorum (development only).
         return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
                 () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
-                        java.util.Optional.of(tree.origin()), 0), db,
+                        java.util.Optional.of(tree.origin()), 0,
+                        new io.escrow.agent.WitnessPolicy(witnesses.keys(), witnesses.quorum())), db,
                 () -> configuredCustodianAnchors(settings));
     }
 
@@ -299,8 +302,9 @@ public class EscrowRuntime {
     /** Recover's rule that releases are witnessed before keys leave (escrow.audit.witness-quorum). */
     @Produces
     @Singleton
-    io.escrow.audit.WitnessQuorum witnessQuorum(AuditTree tree, io.escrow.witness.WitnessSettings settings, TreeHeadPublisher publisher) {
-        return new io.escrow.audit.WitnessQuorum(tree, settings.keys(), settings.quorum(), settings.timeout(), publisher::publishSoon,
+    io.escrow.audit.WitnessQuorum witnessQuorum(AuditTree tree, io.escrow.audit.WitnessRecords records,
+                                                io.escrow.witness.WitnessSettings settings, TreeHeadPublisher publisher) {
+        return new io.escrow.audit.WitnessQuorum(tree, records, settings.keys(), settings.quorum(), settings.timeout(), publisher::publishSoon,
                 Clock.systemUTC());
     }
 

@@ -15,9 +15,11 @@ import java.util.List;
  * k = 0. The cosignatures are read from the database, so a head any replica had witnessed counts.
  */
 public final class WitnessQuorum {
-    static final Duration POLL = Duration.ofMillis(20);
+    /** Longest wait between database reads, for cosignatures that another replica stored. */
+    static final Duration POLL = Duration.ofMillis(50);
 
     private final AuditTree tree;
+    private final WitnessRecords records;
     private final List<VerifierKey> witnesses;
     private final int quorum;
     private final Duration timeout;
@@ -25,11 +27,13 @@ public final class WitnessQuorum {
     private final Clock clock;
 
     /** @param publishSoon asks the publisher to publish and submit a new head now rather than at its next tick */
-    public WitnessQuorum(AuditTree tree, List<VerifierKey> witnesses, int quorum, Duration timeout, Runnable publishSoon, Clock clock) {
+    public WitnessQuorum(AuditTree tree, WitnessRecords records, List<VerifierKey> witnesses, int quorum, Duration timeout,
+                         Runnable publishSoon, Clock clock) {
         if (quorum < 0 || quorum > witnesses.size()) {
             throw new IllegalArgumentException("a quorum of " + quorum + " cannot be met by " + witnesses.size() + " witnesses");
         }
         this.tree = tree;
+        this.records = records;
         this.witnesses = List.copyOf(witnesses);
         this.quorum = quorum;
         this.timeout = timeout;
@@ -60,6 +64,7 @@ public final class WitnessQuorum {
         Instant deadline = clock.instant().plus(timeout);
         int best = 0;
         while (true) {
+            long seen = records.stored();
             for (SignedTreeHead h : tree.heads(minSize, 50)) {
                 int n = NoteVerifier.validCosigners(h.note(), witnesses);
                 if (n >= quorum) {
@@ -73,7 +78,7 @@ public final class WitnessQuorum {
                         + "releases are committed and will be sent by a later Recover once the witnesses answer");
             }
             publishSoon.run();
-            Thread.sleep(POLL.toMillis());
+            records.awaitStored(seen, POLL);
         }
     }
 }

@@ -22,9 +22,31 @@ import java.util.OptionalLong;
  */
 public final class WitnessRecords {
     private final Database db;
+    /** Bumped whenever this process stores cosignatures, so a waiting recovery wakes at once. */
+    private long stored;
 
     public WitnessRecords(Database db) {
         this.db = db;
+    }
+
+    /** How many times this process has stored cosignatures; pass it to {@link #awaitStored}. */
+    public synchronized long stored() {
+        return stored;
+    }
+
+    /**
+     * Waits until this process stores cosignatures after {@code seen}, or {@code max} passes.
+     * Cosignatures stored by other replicas are found by the caller's next database read.
+     */
+    public synchronized void awaitStored(long seen, java.time.Duration max) throws InterruptedException {
+        long until = System.nanoTime() + max.toNanos();
+        while (stored == seen) {
+            long left = until - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
     }
 
     /** Stores the cosignatures {@code witness} returned for the head of {@code size}, and its progress. */
@@ -46,6 +68,10 @@ public final class WitnessRecords {
             progress(c, witness, size, now);
             return null;
         });
+        synchronized (this) {
+            stored++;
+            notifyAll();
+        }
     }
 
     /** Records that {@code witness} holds {@code size} as its latest cosigned size (from a 409 answer, say). */

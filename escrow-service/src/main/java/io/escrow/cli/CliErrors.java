@@ -18,7 +18,16 @@ final class CliErrors {
         if (e instanceof StatusRuntimeException s) {
             return new Reported(describe(s.getStatus()), CliException.REFUSED);
         }
-        if (e instanceof io.escrow.config.ConfigurationException) {
+        if (e instanceof io.escrow.config.ConfigurationException || e instanceof io.escrow.note.NoteFormatException) {
+            return new Reported(e.getMessage(), CliException.USAGE);
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+            return new Reported(f.getFile() + " already exists" + (f.getReason() == null ? "" : ": " + f.getReason()), CliException.USAGE);
+        }
+        if (e instanceof java.nio.file.NoSuchFileException f) {
+            return new Reported(f.getFile() + " does not exist", CliException.USAGE);
+        }
+        if (e instanceof java.io.IOException) {
             return new Reported(e.getMessage(), CliException.USAGE);
         }
         if (e instanceof EscrowException || e instanceof IllegalStateException || e instanceof UncheckedIOException) {

@@ -132,11 +132,16 @@ final class WitnessCommand implements Runnable {
             }
             List<VerifierKey> logKeys = new ArrayList<>();
             for (String l : logs) {
+                VerifierKey k;
                 try {
-                    logKeys.add(VerifierKey.parse(l));
+                    k = VerifierKey.parse(l);
                 } catch (IllegalArgumentException e) {
                     throw CliException.usage("--log " + l + ": " + e.getMessage());
                 }
+                if (k.type() == VerifierKey.COSIGNATURE_V1) {
+                    throw CliException.usage("--log " + l + " is a witness's cosignature key, not a log's signing key");
+                }
+                logKeys.add(k);
             }
             Cosigner cosigner = key.open(key.token == null ? null : name, false);
             if (key.token == null && name != null && !name.equals(cosigner.name())) {

@@ -47,7 +47,7 @@ public final class KeyFileCosigner implements Cosigner {
                 + Base64.getEncoder().encodeToString(typed) + "\n";
         Arrays.fill(typed, (byte) 0);
         if (Files.exists(file)) {
-            throw new FileAlreadyExistsException(file + " (a witness key is never overwritten)");
+            throw new FileAlreadyExistsException(file.toString(), null, "a witness key is never overwritten");
         }
         Files.write(Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
                 line.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
