@@ -103,14 +103,8 @@ class AuditGrpcTest {
         assertEquals("lawful-access-escrow/audit/v1", keys.get(1).name());
         assertArrayEquals(head.getPublicKey().toByteArray(), keys.get(0).publicKey(), "the ECDSA vkey is the contract's key");
         assertEquals(java.util.Set.copyOf(keys), io.escrow.note.NoteVerifier.signers(note, keys));
-        byte[] raw = keys.get(1).publicKey();
-        byte[] spki = new byte[44];
-        System.arraycopy(new byte[] {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00}, 0, spki, 0, 12);
-        System.arraycopy(raw, 0, spki, 12, 32);
-        Signature ed = Signature.getInstance("Ed25519");
-        ed.initVerify(KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki)));
-        ed.update(head.getCheckpoint().toByteArray());
-        assertTrue(ed.verify(note.signatures().get(1).signature()), "the JDK's Ed25519 verifies the log's Ed25519 line");
+        assertTrue(io.escrow.testing.JdkEd25519.verify(keys.get(1).publicKey(), head.getCheckpoint().toByteArray(),
+                note.signatures().get(1).signature()), "the JDK's Ed25519 verifies the log's Ed25519 line");
     }
 
     @Test

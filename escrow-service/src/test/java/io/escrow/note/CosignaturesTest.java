@@ -1,6 +1,5 @@
 package io.escrow.note;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +35,7 @@ class CosignaturesTest {
     @Test
     void verifies_jdkEd25519Cosignature() throws Exception {
         KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-        byte[] raw = rawEd25519(kp.getPublic().getEncoded());
+        byte[] raw = io.escrow.testing.JdkEd25519.raw(kp.getPublic());
         VerifierKey key = VerifierKey.cosignature("witness.example/w1", raw);
         Signature s = Signature.getInstance("Ed25519");
         s.initSign(kp.getPrivate());
@@ -54,11 +52,5 @@ class CosignaturesTest {
     void timestamped_withWrongLength_fails() {
         assertThrows(NoteFormatException.class, () -> Cosignatures.timestamped(1, new byte[63]));
         assertThrows(NoteFormatException.class, () -> Cosignatures.message(-1, new byte[0]));
-    }
-
-    static byte[] rawEd25519(byte[] spki) {
-        assertArrayEquals(new byte[] {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00},
-                Arrays.copyOf(spki, 12), "an Ed25519 SubjectPublicKeyInfo");
-        return Arrays.copyOfRange(spki, 12, 44);
     }
 }
