@@ -141,6 +141,11 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
         }, 1, 1, TimeUnit.SECONDS);
     }
 
+    /** Refuses an activation the transport could not even decode (a malformed ttl), with the same audit leaf. */
+    public EscrowException refuse(String caller, String custodianId, String warrantId, EscrowException e) {
+        return ActivationRejections.audited(audit, caller, custodianId, warrantId, e);
+    }
+
     /**
      * Grants an activation, or refuses it with an audit leaf and a typed error.
      *

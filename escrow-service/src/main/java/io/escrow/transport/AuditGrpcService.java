@@ -69,7 +69,13 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     }
 
     @Override
+    public io.grpc.ServerServiceDefinition bindService() {
+        return MalformedRequests.wrap(super.bindService());
+    }
+
+    @Override
     public void streamAudit(StreamAuditRequest request, StreamObserver<AuditEvent> response) {
+        MalformedRequests.reject(request);
         if (request.getFromIndex() < 0) {
             // uint64 beyond what an index can be: reject rather than wrap around to index 0.
             throw new AuditTree.OutOfRangeException("from_index", "is larger than any index the log can have");
@@ -127,6 +133,7 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     @Override
     @Blocking
     public void getTreeHead(GetTreeHeadRequest request, StreamObserver<SignedTreeHead> response) {
+        MalformedRequests.reject(request);
         response.onNext(toProto(tree.get().publish()));
         response.onCompleted();
     }
@@ -134,7 +141,12 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     @Override
     @Blocking
     public void listTreeHeads(ListTreeHeadsRequest request, StreamObserver<SignedTreeHead> response) {
+        MalformedRequests.reject(request);
         long from = request.getFromSize();
+        if (from < 0) {
+            // uint64 beyond what a tree size can be: refuse rather than read it as negative.
+            throw new AuditTree.OutOfRangeException("from_size", "is larger than any tree size the log can have");
+        }
         while (true) {
             List<io.escrow.audit.SignedTreeHead> heads = tree.get().heads(from, 1000);
             heads.forEach(h -> response.onNext(toProto(h)));
@@ -149,12 +161,14 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     @Override
     @Blocking
     public void getInclusionProof(GetInclusionProofRequest request, StreamObserver<Proof> response) {
+        MalformedRequests.reject(request);
         reply(response, tree.get().inclusionProof(request.getIndex(), request.getTreeSize()));
     }
 
     @Override
     @Blocking
     public void getConsistencyProof(GetConsistencyProofRequest request, StreamObserver<Proof> response) {
+        MalformedRequests.reject(request);
         reply(response, tree.get().consistencyProof(request.getFirst(), request.getSecond()));
     }
 

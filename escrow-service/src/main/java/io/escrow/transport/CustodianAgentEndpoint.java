@@ -37,13 +37,13 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
 
     @Override
     public io.grpc.ServerServiceDefinition bindService() {
-        return Utf8CheckingMarshaller.wrap(super.bindService());
+        return MalformedRequests.wrap(super.bindService());
     }
 
     private static <T> void answer(com.google.protobuf.Message request, StreamObserver<T> out, Supplier<T> call) {
         T value;
         try {
-            Utf8CheckingMarshaller.rejectIfMalformed(request);
+            MalformedRequests.reject(request);
             value = call.get();
         } catch (RuntimeException e) {
             out.onError(GrpcErrorMapping.toStatus(e));

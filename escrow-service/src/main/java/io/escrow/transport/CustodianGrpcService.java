@@ -44,7 +44,7 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
 
     @Override
     public ServerServiceDefinition bindService() {
-        return Utf8CheckingMarshaller.wrap(super.bindService());
+        return MalformedRequests.wrap(super.bindService());
     }
 
     private ActivationRegistry registry() {
@@ -58,7 +58,7 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     @Override
     @Blocking
     public void activateShare(ActivateShareRequest request, StreamObserver<Activation> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         CallerIdentity caller = CallerIdentity.current();
         var viaAgents = agentBacked();
         if (viaAgents.isPresent()) {
@@ -75,7 +75,13 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
         char[] credential = new char[chars.remaining()];
         chars.get(credential);
         Arrays.fill(chars.array(), '\0');
-        Duration ttl = request.hasTtl() ? Duration.ofSeconds(request.getTtl().getSeconds(), Math.max(0, request.getTtl().getNanos())) : null;
+        Duration ttl;
+        try {
+            ttl = request.hasTtl() ? ProtoTime.duration("ttl", request.getTtl()) : null;
+        } catch (io.escrow.error.InvalidArgumentException e) {
+            Arrays.fill(credential, '\0');
+            throw registry().refuse(caller.name(), request.getCustodianId(), request.getWarrantId(), e);
+        }
         var a = registry().activate(caller.name(), caller == CallerIdentity.DEVELOPMENT, new ActivationRegistry.Request(
                 request.getCustodianId(), request.getWarrantId(), request.getCmsSignature().toByteArray(), credential,
                 Integer.toUnsignedLong(request.getMaxUses()), ttl));
@@ -86,7 +92,7 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     @Override
     @Blocking
     public void deactivateShare(DeactivateShareRequest request, StreamObserver<Activation> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         CallerIdentity caller = CallerIdentity.current();
         boolean development = caller == CallerIdentity.DEVELOPMENT;
         var viaAgents = agentBacked();
@@ -99,7 +105,7 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
     @Override
     @Blocking
     public void listActivations(ListActivationsRequest request, StreamObserver<ListActivationsResponse> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         ListActivationsResponse.Builder b = ListActivationsResponse.newBuilder();
         var viaAgents = agentBacked();
         (viaAgents.isPresent() ? viaAgents.get().list(request.getWarrantId()) : registry().list(request.getWarrantId()))

@@ -11,7 +11,7 @@ final class DepositRequests {
     private DepositRequests() {}
 
     static Deposit toDeposit(DepositRequest r, KeyRegistry keys) {
-        Utf8CheckingMarshaller.rejectIfMalformed(r);
+        MalformedRequests.reject(r);
         return Deposit.validate(r.getProviderRecordId(), r.getSubjectId(), r.getKeyId(),
                 r.hasCoversFrom() ? ProtoTime.instant(r.getCoversFrom()) : null,
                 r.hasCoversUntil() ? ProtoTime.instant(r.getCoversUntil()) : null,

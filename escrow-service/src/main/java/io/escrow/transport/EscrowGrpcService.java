@@ -45,13 +45,13 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     /** Malformed UTF-8 in a request string becomes INVALID_ARGUMENT naming the field, not UNKNOWN. */
     @Override
     public ServerServiceDefinition bindService() {
-        return Utf8CheckingMarshaller.wrap(super.bindService());
+        return MalformedRequests.wrap(super.bindService());
     }
 
     @Override
     @Blocking
     public void getEscrowKey(GetEscrowKeyRequest request, StreamObserver<EscrowKey> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         // With custodian agents, the current key is the newest one t agents attested.
         var attestations = agents.get().attestations();
         KeyRecord key;
@@ -76,6 +76,7 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Override
     @Blocking
     public void listEscrowKeys(ListEscrowKeysRequest request, StreamObserver<ListEscrowKeysResponse> response) {
+        MalformedRequests.reject(request);
         var attestations = agents.get().attestations();
         String current = (attestations.isPresent() ? attestations.get().current().map(a -> a.key()) : keys.current())
                 .map(KeyRecord::keyId).orElse("");
@@ -89,6 +90,7 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Override
     @Blocking
     public void getServiceStatus(GetServiceStatusRequest request, StreamObserver<ServiceStatus> response) {
+        MalformedRequests.reject(request);
         ServiceStatus.Builder b = ServiceStatus.newBuilder();
         boolean ready = true;
         for (var check : status.get().run()) {

@@ -27,6 +27,23 @@ final class ProtoTime {
         return present ? instant(t) : null;
     }
 
+    /**
+     * A protobuf Duration as the spec allows it (nanos within ±999,999,999, with the sign of the
+     * seconds): a malformed one is refused naming {@code field}, never clamped into a valid one.
+     * Whether it may be negative is the caller's rule.
+     */
+    static java.time.Duration duration(String field, com.google.protobuf.Duration d) {
+        int nanos = d.getNanos();
+        if (nanos <= -1_000_000_000 || nanos >= 1_000_000_000 || d.getSeconds() > 0 && nanos < 0 || d.getSeconds() < 0 && nanos > 0) {
+            throw new io.escrow.error.InvalidArgumentException(field, "nanos must be within ±999999999 and have the sign of seconds, got "
+                    + nanos);
+        }
+        if (Math.abs(d.getSeconds()) > 315_576_000_000L) {
+            throw new io.escrow.error.InvalidArgumentException(field, "is longer than 10,000 years");
+        }
+        return java.time.Duration.ofSeconds(d.getSeconds(), nanos);
+    }
+
     static Timestamp seconds(long epochSeconds) {
         return Timestamp.newBuilder().setSeconds(epochSeconds).build();
     }

@@ -39,12 +39,12 @@ public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImpl
 
     @Override
     public ServerServiceDefinition bindService() {
-        return Utf8CheckingMarshaller.wrap(super.bindService());
+        return MalformedRequests.wrap(super.bindService());
     }
 
     @Override
     public void recover(RecoverRequest request, StreamObserver<RecoveredKey> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         String caller = CallerIdentity.current().name();
         FlowControlledSink sink = new FlowControlledSink((ServerCallStreamObserver<RecoveredKey>) response);
         try {

@@ -30,7 +30,7 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
 
     @Override
     public ServerServiceDefinition bindService() {
-        return Utf8CheckingMarshaller.wrap(super.bindService());
+        return MalformedRequests.wrap(super.bindService());
     }
 
     @Override
@@ -44,7 +44,7 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     @Blocking
     public void approveWarrant(ApproveWarrantRequest request, StreamObserver<Warrant> response) {
         CallerIdentity caller = CallerIdentity.current();
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         reply(response, warrants.get().approve(caller.name(), request.getWarrantId(), request.getCmsSignature().toByteArray()));
     }
 
@@ -52,7 +52,7 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     @Blocking
     public void revokeWarrant(RevokeWarrantRequest request, StreamObserver<Warrant> response) {
         CallerIdentity caller = CallerIdentity.current();
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         byte[] cms = request.getCmsSignature().toByteArray();
         var revoked = warrants.get().revoke(caller.name(), request.getWarrantId(), cms);
         // Custodian agents check the revocation themselves and never answer for the warrant again.
@@ -63,7 +63,7 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     @Override
     @Blocking
     public void getWarrant(GetWarrantRequest request, StreamObserver<Warrant> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         reply(response, warrants.get().get(request.getWarrantId()));
     }
 
@@ -74,7 +74,7 @@ public class WarrantGrpcService extends WarrantServiceGrpc.WarrantServiceImplBas
     @Override
     @Blocking
     public void listWarrants(ListWarrantsRequest request, StreamObserver<ListWarrantsResponse> response) {
-        Utf8CheckingMarshaller.rejectIfMalformed(request);
+        MalformedRequests.reject(request);
         CallerIdentity caller = CallerIdentity.current();
         boolean all = caller.roles().stream().anyMatch(r -> r == Role.AUTHORITY || r == Role.OVERSEER || r == Role.OPERATOR);
         long after = WarrantPages.after(request.getPageToken());

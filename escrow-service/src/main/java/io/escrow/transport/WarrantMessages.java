@@ -14,7 +14,7 @@ final class WarrantMessages {
     private WarrantMessages() {}
 
     static WarrantRequest toRequest(FileWarrantRequest r) {
-        Utf8CheckingMarshaller.rejectIfMalformed(r);
+        MalformedRequests.reject(r);
         WarrantSpec s = r.getSpec();
         return new WarrantRequest(s.getCaseReference(), s.getRequestingAgency(), s.getSubjectIdsList(),
                 ProtoTime.optional(s.hasCoversFrom(), s.getCoversFrom()),

@@ -150,6 +150,32 @@ class ConsentGrpcTest {
                 e.getStatus().toString());
     }
 
+    /** A ttl is a protobuf Duration: negative ones, and nanos outside 0..999,999,999, are refused, not clamped. */
+    @Test
+    void activateShare_withMalformedTtl_isInvalidArgument() throws Exception {
+        String s = "consent-ttl-" + UUID.randomUUID();
+        Warrant w = activeWarrant(s);
+        AuditProbe probe = new AuditProbe(db);
+        long before = probe.mark();
+        List<Duration> malformed = List.of(Duration.newBuilder().setSeconds(-60).build(), Duration.newBuilder().setSeconds(60).setNanos(-1).build(),
+                Duration.newBuilder().setSeconds(60).setNanos(1_000_000_000).build(), Duration.newBuilder().setNanos(-5).build(),
+                Duration.getDefaultInstance());
+        for (Duration bad : malformed) {
+            StatusRuntimeException e = fails(Status.Code.INVALID_ARGUMENT,
+                    () -> {
+                        try {
+                            custodians.activateShare(activation(w, "custodian-1", "custodian-1").setTtl(bad).build());
+                        } catch (StatusRuntimeException sre) {
+                            throw sre;
+                        } catch (Exception other) {
+                            throw new IllegalStateException(other);
+                        }
+                    });
+            assertTrue(e.getStatus().getDescription().startsWith("ttl: "), bad + " -> " + e.getStatus());
+        }
+        assertEquals(malformed.size(), probe.find(before, "activation_rejected", w.getWarrantId()).size(), "each refusal is audited");
+    }
+
     @Test
     void recover_afterCustodians1And3Activate_usesExactlyThoseTwo() throws Exception {
         String s = "consent-13-" + UUID.randomUUID();
