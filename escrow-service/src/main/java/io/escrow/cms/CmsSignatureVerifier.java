@@ -90,13 +90,23 @@ public final class CmsSignatureVerifier {
         } catch (CMSException | RuntimeException e) {
             throw reject("is not a DER CMS SignedData");
         }
-        Collection<SignerInformation> signers = signed.getSignerInfos().getSigners();
+        // Bouncy Castle decodes signer infos and certificates lazily and throws unchecked
+        // exceptions on malformed ones (found by fuzzing): decode them all here, as one refusal.
+        Collection<SignerInformation> signers;
+        List<X509CertificateHolder> holders = new ArrayList<>();
+        try {
+            signers = signed.getSignerInfos().getSigners();
+            for (Object o : signed.getCertificates().getMatches(null)) {
+                holders.add((X509CertificateHolder) o);
+            }
+        } catch (RuntimeException e) {
+            throw reject("is not a DER CMS SignedData: its signer information or certificates are malformed");
+        }
         if (signers.size() != 1) {
             throw reject("must have exactly one signer, has " + signers.size());
         }
         SignerInformation signer = signers.iterator().next();
-        @SuppressWarnings("unchecked")
-        Collection<X509CertificateHolder> matches = signed.getCertificates().getMatches(signer.getSID());
+        List<X509CertificateHolder> matches = holders.stream().filter(h -> signer.getSID().match(h)).toList();
         if (matches.size() != 1) {
             throw reject("must include the signer's certificate");
         }
@@ -132,8 +142,8 @@ public final class CmsSignatureVerifier {
             throw reject("signature does not verify: " + e.getMessage());
         }
         List<X509Certificate> included = new ArrayList<>();
-        for (Object o : signed.getCertificates().getMatches(null)) {
-            included.add(certificate((X509CertificateHolder) o));
+        for (X509CertificateHolder h : holders) {
+            included.add(certificate(h));
         }
         for (Map.Entry<String, List<X509Certificate>> a : anchors.byName().entrySet()) {
             Optional<ValidatedPath> path = chain(leaf, included, a.getValue(), signingTime);
@@ -176,14 +186,14 @@ public final class CmsSignatureVerifier {
     }
 
     private static Instant signingTime(SignerInformation signer, Instant now) {
-        if (signer.getSignedAttributes() == null) {
-            return now;
-        }
-        Attribute attr = signer.getSignedAttributes().get(CMSAttributes.signingTime);
-        if (attr == null) {
-            return now;
-        }
         try {
+            if (signer.getSignedAttributes() == null) {
+                return now;
+            }
+            Attribute attr = signer.getSignedAttributes().get(CMSAttributes.signingTime);
+            if (attr == null) {
+                return now;
+            }
             return Time.getInstance(attr.getAttrValues().getObjectAt(0)).getDate().toInstant();
         } catch (RuntimeException e) {
             throw reject("has a malformed signingTime attribute");
@@ -193,7 +203,7 @@ public final class CmsSignatureVerifier {
     private static X509Certificate certificate(X509CertificateHolder holder) {
         try {
             return new JcaX509CertificateConverter().getCertificate(holder);
-        } catch (java.security.cert.CertificateException e) {
+        } catch (java.security.cert.CertificateException | RuntimeException e) {
             throw reject("includes a malformed certificate");
         }
     }

@@ -189,28 +189,44 @@ public final class RevocationLists {
     private static Loaded load(String what, Path file) {
         try {
             BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
-            List<X509CRL> crls = new ArrayList<>();
+            List<X509CRL> crls;
             try (InputStream in = Files.newInputStream(file)) {
-                for (var crl : CertificateFactory.getInstance("X.509").generateCRLs(in)) {
-                    crls.add(supported(what, file, (X509CRL) crl));
-                }
+                crls = parse(what, file.toString(), in);
             }
-            if (crls.isEmpty()) {
-                throw new ConfigurationException(what + ": " + file + " holds no CRL");
-            }
-            return new Loaded(attrs.fileKey(), attrs.lastModifiedTime().toInstant(), attrs.size(), List.copyOf(crls));
+            return new Loaded(attrs.fileKey(), attrs.lastModifiedTime().toInstant(), attrs.size(), crls);
         } catch (IOException e) {
             throw new ConfigurationException(what + ": cannot read " + file + ": " + e.getMessage());
-        } catch (GeneralSecurityException e) {
-            throw new ConfigurationException(what + ": " + file + " is not a PEM or DER CRL: " + e.getMessage());
         }
+    }
+
+    /**
+     * The complete CRLs in {@code in} (PEM or DER), or ConfigurationException naming {@code what}
+     * and {@code source}. The JDK's parser is given untrusted bytes here, so whatever it throws
+     * becomes that one typed error.
+     */
+    public static List<X509CRL> parse(String what, String source, InputStream in) throws IOException {
+        List<X509CRL> crls = new ArrayList<>();
+        try {
+            for (var crl : CertificateFactory.getInstance("X.509").generateCRLs(in)) {
+                crls.add(supported(what, source, (X509CRL) crl));
+            }
+        } catch (GeneralSecurityException | RuntimeException e) {
+            if (e instanceof ConfigurationException c) {
+                throw c;
+            }
+            throw new ConfigurationException(what + ": " + source + " is not a PEM or DER CRL: " + e.getMessage());
+        }
+        if (crls.isEmpty()) {
+            throw new ConfigurationException(what + ": " + source + " holds no CRL");
+        }
+        return List.copyOf(crls);
     }
 
     /**
      * Only complete CRLs are understood: a critical extension (a delta CRL indicator, an issuing
      * distribution point that scopes the list) could mean that a missing entry proves nothing.
      */
-    private static X509CRL supported(String what, Path file, X509CRL crl) {
+    private static X509CRL supported(String what, String file, X509CRL crl) {
         Set<String> critical = crl.getCriticalExtensionOIDs();
         if (critical != null && !critical.isEmpty()) {
             throw new ConfigurationException(what + ": the CRL of '" + crl.getIssuerX500Principal().getName() + "' in " + file

@@ -66,12 +66,7 @@ public record Checkpoint(String origin, long size, byte[] root, List<String> ext
         } catch (NumberFormatException e) {
             throw new NoteFormatException("a checkpoint's size is too large");
         }
-        byte[] root;
-        try {
-            root = Base64.getDecoder().decode(lines[2]);
-        } catch (IllegalArgumentException e) {
-            throw new NoteFormatException("a checkpoint's root hash is not base64");
-        }
+        byte[] root = NoteSignature.canonicalBase64(lines[2], "a checkpoint's root hash");
         return new Checkpoint(lines[0], size, root, List.of(lines).subList(3, lines.length));
     }
 

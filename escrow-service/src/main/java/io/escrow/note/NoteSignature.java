@@ -42,16 +42,28 @@ public record NoteSignature(String keyName, int keyId, byte[] signature) {
             throw new NoteFormatException("a signature line must be '— <name> <base64>'");
         }
         String name = rest.substring(0, space);
-        byte[] blob;
-        try {
-            blob = Base64.getDecoder().decode(rest.substring(space + 1).getBytes(StandardCharsets.US_ASCII));
-        } catch (IllegalArgumentException e) {
-            throw new NoteFormatException("the signature of '" + name + "' is not base64");
-        }
+        byte[] blob = canonicalBase64(rest.substring(space + 1), "the signature of '" + name + "'");
         if (blob.length < 5) {
             throw new NoteFormatException("the signature of '" + name + "' is shorter than a key ID and one byte");
         }
         return new NoteSignature(name, ByteBuffer.wrap(blob).getInt(), Arrays.copyOfRange(blob, 4, blob.length));
+    }
+
+    /**
+     * Decodes standard base64 with padding, refusing any other spelling of the same bytes (Java's
+     * decoder also takes unpadded input): one note has one encoding, as Go's decoder requires.
+     */
+    public static byte[] canonicalBase64(String text, String what) {
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(text.getBytes(StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException e) {
+            throw new NoteFormatException(what + " is not base64");
+        }
+        if (!Base64.getEncoder().encodeToString(bytes).equals(text)) {
+            throw new NoteFormatException(what + " is not canonical padded base64");
+        }
+        return bytes;
     }
 
     @Override

@@ -103,7 +103,8 @@ public final class SignedNote {
         }
     }
 
-    static String decodeUtf8(byte[] bytes) {
+    /** {@code bytes} as UTF-8, or NoteFormatException: never with replacement characters. */
+    public static String decodeUtf8(byte[] bytes) {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();

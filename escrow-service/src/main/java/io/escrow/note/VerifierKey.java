@@ -71,12 +71,7 @@ public final class VerifierKey {
         if (parts.length != 3 || !parts[1].matches("[0-9a-f]{8}")) {
             throw new NoteFormatException("a verifier key is <name>+<8 hex digits>+<base64 key>");
         }
-        byte[] typed;
-        try {
-            typed = Base64.getDecoder().decode(parts[2]);
-        } catch (IllegalArgumentException e) {
-            throw new NoteFormatException("the key of verifier key '" + parts[0] + "' is not base64");
-        }
+        byte[] typed = NoteSignature.canonicalBase64(parts[2], "the key of verifier key '" + parts[0] + "'");
         if (typed.length < 2) {
             throw new NoteFormatException("verifier key '" + parts[0] + "' holds no key");
         }

@@ -7,10 +7,10 @@ import io.escrow.proto.v1.DepositReceipt;
 import io.escrow.proto.v1.DepositRequest;
 
 /** Converts between the generated proto messages and the deposit domain; nothing else sees protos. */
-final class DepositRequests {
+public final class DepositRequests {
     private DepositRequests() {}
 
-    static Deposit toDeposit(DepositRequest r, KeyRegistry keys) {
+    public static Deposit toDeposit(DepositRequest r, KeyRegistry keys) {
         MalformedRequests.reject(r);
         return Deposit.validate(r.getProviderRecordId(), r.getSubjectId(), r.getKeyId(),
                 r.hasCoversFrom() ? ProtoTime.instant(r.getCoversFrom()) : null,

@@ -25,7 +25,8 @@ public record AddCheckpointRequest(long oldSize, List<byte[]> proof, SignedNote 
     }
 
     public static AddCheckpointRequest parse(byte[] body) {
-        String text = new String(body, StandardCharsets.UTF_8);
+        // Strictly: a lenient decode would turn invalid bytes into U+FFFD, and the note into valid UTF-8 (found by fuzzing).
+        String text = SignedNote.decodeUtf8(body);
         int blank = text.indexOf("\n\n");
         if (blank < 0) {
             throw new NoteFormatException("the request needs an empty line between the old size and proof and the checkpoint");
@@ -45,12 +46,7 @@ public record AddCheckpointRequest(long oldSize, List<byte[]> proof, SignedNote 
         }
         List<byte[]> proof = new ArrayList<>();
         for (int i = 1; i < head.length; i++) {
-            byte[] h;
-            try {
-                h = Base64.getDecoder().decode(head[i]);
-            } catch (IllegalArgumentException e) {
-                throw new NoteFormatException("consistency proof line " + i + " is not base64");
-            }
+            byte[] h = io.escrow.note.NoteSignature.canonicalBase64(head[i], "consistency proof line " + i);
             if (h.length != 32) {
                 throw new NoteFormatException("consistency proof line " + i + " is not a 32-byte hash");
             }

@@ -73,6 +73,27 @@ class CmsSignatureVerifierTest {
         assertEquals(at, v.signingTime());
     }
 
+    /**
+     * Found by fuzzing: Bouncy Castle decodes embedded certificates lazily and threw an unchecked
+     * IllegalArgumentException for one whose signatureAlgorithm is a SET, which reached the caller
+     * as INTERNAL. It is now an invalid cms_signature like any other malformed encoding.
+     */
+    @Test
+    void verify_withAMalformedEmbeddedCertificate_isInvalid() throws Exception {
+        byte[] good = sign(SIGNER, null, List.of(SIGNER.certificate()));
+        org.bouncycastle.asn1.cms.ContentInfo info = org.bouncycastle.asn1.cms.ContentInfo.getInstance(good);
+        org.bouncycastle.asn1.cms.SignedData sd = org.bouncycastle.asn1.cms.SignedData.getInstance(info.getContent());
+        org.bouncycastle.asn1.ASN1Sequence cert = (org.bouncycastle.asn1.ASN1Sequence) sd.getCertificates().getObjectAt(0);
+        org.bouncycastle.asn1.ASN1Sequence broken = new org.bouncycastle.asn1.DERSequence(new org.bouncycastle.asn1.ASN1Encodable[] {
+                cert.getObjectAt(0), new DERSet(cert.getObjectAt(1)), cert.getObjectAt(2)});
+        org.bouncycastle.asn1.cms.SignedData bad = new org.bouncycastle.asn1.cms.SignedData(sd.getDigestAlgorithms(),
+                sd.getEncapContentInfo(), new DERSet(broken), sd.getCRLs(), sd.getSignerInfos());
+        byte[] cms = new org.bouncycastle.asn1.cms.ContentInfo(info.getContentType(), bad).getEncoded("DER");
+
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> verify(cms));
+        assertTrue(e.getMessage().startsWith("cms_signature: "), e.getMessage());
+    }
+
     @Test
     void verify_withoutSigningTime_usesNow() throws Exception {
         assertEquals(NOW, verify(sign(SIGNER, null, List.of(SIGNER.certificate()))).signingTime());
