@@ -62,7 +62,8 @@ class SignedNoteTest {
                 "text\n\n\u2014 k+1 AAAAAAE=\n",
                 "text\n\n\u2014 k AAAA\n",
                 "text\n\n\u2014 k not*base64\n",
-                "te\txt\n\n\u2014 k AAAAAAE=\n")) {
+                "te\txt\n\n\u2014 k AAAAAAE=\n",
+                "text\n\n\u2014 k AAAAAAE\n")) { // the last: unpadded base64, another spelling of AAAAAAE=
             assertThrows(NoteFormatException.class, () -> SignedNote.parse(bad.getBytes(StandardCharsets.UTF_8)), bad);
         }
         assertThrows(NoteFormatException.class, () -> SignedNote.parse(new byte[] {'a', '\n', '\n', (byte) 0xff, '\n'}));

@@ -187,6 +187,9 @@ class WitnessTest {
                 "old 0\n\nexample.com/escrow-test-log\n2\n")) {
             assertEquals(400, witness.addCheckpoint(bad.getBytes(StandardCharsets.UTF_8)).status(), bad);
         }
+        byte[] notUtf8 = ("old 0\n\n" + note).getBytes(StandardCharsets.UTF_8);
+        notUtf8[notUtf8.length - 10] = (byte) 0xb1;
+        assertEquals(400, witness.addCheckpoint(notUtf8).status(), "a note must be valid UTF-8, never decoded with replacements");
         StringBuilder tooLong = new StringBuilder("old 1\n");
         for (int i = 0; i < 64; i++) {
             tooLong.append("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
