@@ -187,8 +187,11 @@ class WitnessTest {
                 "old 0\n\nexample.com/escrow-test-log\n2\n")) {
             assertEquals(400, witness.addCheckpoint(bad.getBytes(StandardCharsets.UTF_8)).status(), bad);
         }
-        byte[] notUtf8 = ("old 0\n\n" + note).getBytes(StandardCharsets.UTF_8);
-        notUtf8[notUtf8.length - 10] = (byte) 0xb1;
+        // An invalid byte in the signature line's key name: decoded leniently it became U+FFFD, a
+        // name of an unknown key (403); a note must be UTF-8, so it is malformed (400).
+        String withMarker = "old 0\n\n" + note.substring(0, note.lastIndexOf("test-log")) + "#" + note.substring(note.lastIndexOf("test-log") + 1);
+        byte[] notUtf8 = withMarker.getBytes(StandardCharsets.UTF_8);
+        notUtf8[withMarker.lastIndexOf('#')] = (byte) 0xb1;
         assertEquals(400, witness.addCheckpoint(notUtf8).status(), "a note must be valid UTF-8, never decoded with replacements");
         StringBuilder tooLong = new StringBuilder("old 1\n");
         for (int i = 0; i < 64; i++) {
