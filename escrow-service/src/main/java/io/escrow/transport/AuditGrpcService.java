@@ -68,6 +68,9 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
                 .description("Open StreamAudit calls").register(meters);
     }
 
+    /** How long ListTreeHeads waits for a client that reads nothing before it ends the stream. */
+    static final java.time.Duration SLOW_READER = java.time.Duration.ofSeconds(60);
+
     @Override
     public io.grpc.ServerServiceDefinition bindService() {
         return MalformedRequests.wrap(super.bindService());
@@ -147,13 +150,26 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
             // uint64 beyond what a tree size can be: refuse rather than read it as negative.
             throw new AuditTree.OutOfRangeException("from_size", "is larger than any tree size the log can have");
         }
-        while (true) {
-            List<io.escrow.audit.SignedTreeHead> heads = tree.get().heads(from, 1000);
-            heads.forEach(h -> response.onNext(toProto(h)));
-            if (heads.size() < 1000) {
-                break;
+        // Heads go out as the client reads them; one that stops reading for a minute is cut off,
+        // so it holds neither memory nor this worker thread.
+        FlowControl<SignedTreeHead> flow = new FlowControl<>((ServerCallStreamObserver<SignedTreeHead>) response);
+        try {
+            while (true) {
+                List<io.escrow.audit.SignedTreeHead> heads = tree.get().heads(from, 1000);
+                for (io.escrow.audit.SignedTreeHead h : heads) {
+                    if (!flow.awaitReady(SLOW_READER)) {
+                        return;
+                    }
+                    flow.send(toProto(h));
+                }
+                if (heads.size() < 1000) {
+                    break;
+                }
+                from = heads.get(heads.size() - 1).size() + 1;
             }
-            from = heads.get(heads.size() - 1).size() + 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
         response.onCompleted();
     }

@@ -16,8 +16,11 @@ import java.util.concurrent.CompletableFuture;
  * One DepositStream call: each request is validated and submitted at once, so a stream fills
  * whole group-commit batches; receipts go back strictly in request order, each only after its
  * deposit is committed. At most {@link #WINDOW} requests are in flight; flow control holds the
- * client back beyond that. The first request that fails ends the stream with its status, naming
- * the request's position; every receipt before it has been sent.
+ * client back beyond that. Receipts are sent only while the client reads them (the call is
+ * ready), and each one sent lets one more request in: a client that writes but never reads is
+ * held at {@link #WINDOW} requests instead of making the server queue receipts without bound.
+ * The first request that fails ends the stream with its status, naming the request's position;
+ * every receipt before it has been sent.
  */
 final class DepositStreamHandler implements StreamObserver<DepositRequest> {
     static final int WINDOW = 4096;
@@ -56,6 +59,7 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
                 finished = true;
             }
         });
+        this.out.setOnReadyHandler(this::drain);
     }
 
     @Override
@@ -96,9 +100,9 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
         drain();
     }
 
-    /** Sends every completed receipt at the head of the queue, in order. */
+    /** Sends every completed receipt at the head of the queue, in order, while the client reads. */
     private synchronized void drain() {
-        while (!finished && !inFlight.isEmpty() && inFlight.peekFirst().isDone()) {
+        while (!finished && !inFlight.isEmpty() && inFlight.peekFirst().isDone() && out.isReady()) {
             CompletableFuture<Receipt> head = inFlight.pollFirst();
             try {
                 out.onNext(DepositRequests.toProto(head.join()));

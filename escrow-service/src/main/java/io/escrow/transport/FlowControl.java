@@ -46,6 +46,31 @@ final class FlowControl<T> {
         return !cancelled;
     }
 
+    /** The client read nothing for too long: its stream ends so that it holds no server thread. */
+    static final class SlowReaderException extends io.escrow.error.EscrowException {
+        SlowReaderException(java.time.Duration waited) {
+            super(Category.UNAVAILABLE, "the client read nothing for " + waited.toSeconds() + " s; the stream is closed");
+        }
+    }
+
+    /**
+     * As {@link #awaitReady()}, but gives up after {@code max} with SlowReaderException, for
+     * streams served on a shared worker thread.
+     */
+    boolean awaitReady(java.time.Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        synchronized (lock) {
+            while (!cancelled && !call.isReady()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SlowReaderException(max);
+                }
+                lock.wait(Math.max(1, Math.min(1000, left / 1_000_000)));
+            }
+        }
+        return !cancelled;
+    }
+
     boolean cancelled() {
         return cancelled;
     }
