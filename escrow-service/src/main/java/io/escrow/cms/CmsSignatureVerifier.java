@@ -61,6 +61,10 @@ public final class CmsSignatureVerifier {
     public static final String FIELD = "cms_signature";
     public static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
     public static final int MAX_BYTES = 64 * 1024;
+    /** Certificates a signature may carry: the signer and its intermediates, never a haystack to search. */
+    public static final int MAX_CERTIFICATES = 8;
+    /** Intermediate CAs a signer's path may have below its trust anchor. */
+    public static final int MAX_PATH_INTERMEDIATES = 4;
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
 
     private CmsSignatureVerifier() {}
@@ -104,6 +108,9 @@ public final class CmsSignatureVerifier {
         }
         if (signers.size() != 1) {
             throw reject("must have exactly one signer, has " + signers.size());
+        }
+        if (holders.size() > MAX_CERTIFICATES) {
+            throw reject("includes " + holders.size() + " certificates; at most " + MAX_CERTIFICATES + " are allowed");
         }
         SignerInformation signer = signers.iterator().next();
         List<X509CertificateHolder> matches = holders.stream().filter(h -> signer.getSID().match(h)).toList();
@@ -174,6 +181,7 @@ public final class CmsSignatureVerifier {
             target.setCertificate(leaf);
             PKIXBuilderParameters params = new PKIXBuilderParameters(trust, target);
             params.setRevocationEnabled(false);
+            params.setMaxPathLength(MAX_PATH_INTERMEDIATES);
             params.setDate(Date.from(at));
             params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(included)));
             PKIXCertPathBuilderResult built = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(params);

@@ -15,10 +15,9 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
@@ -64,12 +63,23 @@ public class AccessControlInterceptor implements ServerInterceptor {
     @Inject
     jakarta.inject.Provider<AuditWriter> audit;
 
-    /** Audit writes block; they run here rather than on the event loop. */
-    private final ExecutorService auditor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "access-denied-audit");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Refusals waiting for their audit leaf; beyond this, a flood is audited in summary (see {@link #refuse}). */
+    static final int AUDIT_QUEUE = 1024;
+
+    /** Audit writes block; they run here rather than on the event loop, one at a time, from a bounded queue. */
+    private final java.util.concurrent.ThreadPoolExecutor auditor = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(AUDIT_QUEUE), r -> {
+                Thread t = new Thread(r, "access-denied-audit");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /**
+     * Refusals that found the queue full, counted per caller and method (both bounded: callers are
+     * configured identities), and written as one {@code access_denied} leaf with a count each.
+     */
+    private final java.util.concurrent.ConcurrentMap<java.util.List<String>, java.util.concurrent.atomic.AtomicLong> overflow =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     static Set<Role> allowed(String fullMethodName, String serviceName) {
         Set<Role> method = ALLOWED.get(fullMethodName);
@@ -103,15 +113,35 @@ public class AccessControlInterceptor implements ServerInterceptor {
     /** Audits {@code access_denied} for a named caller, then closes the call with the refusal's status. */
     private <ReqT, RespT> ServerCall.Listener<ReqT> refuse(ServerCall<ReqT, RespT> call, String method, CallerIdentity caller,
                                                            RuntimeException refusal, Map<String, String> fields) {
-        auditor.execute(() -> {
-            try {
-                audit.get().append("access_denied", caller.name(), fields);
-            } catch (RuntimeException e) {
-                LOG.errorf("could not audit a refused call to %s by %s: %s", method, caller.name(), e.getMessage());
-            }
+        try {
+            auditor.execute(() -> {
+                try {
+                    audit.get().append("access_denied", caller.name(), fields);
+                    auditOverflow();
+                } catch (RuntimeException e) {
+                    LOG.errorf("could not audit a refused call to %s by %s: %s", method, caller.name(), e.getMessage());
+                }
+                call.close(GrpcErrorMapping.toStatus(refusal).getStatus(), new Metadata());
+            });
+        } catch (java.util.concurrent.RejectedExecutionException flood) {
+            // A flood of refused calls: answer at once, and count them for one summary leaf,
+            // instead of holding every call and a pending write in memory.
+            overflow.computeIfAbsent(List.of(caller.name(), method, fields.getOrDefault("reason", "role")),
+                    k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
             call.close(GrpcErrorMapping.toStatus(refusal).getStatus(), new Metadata());
-        });
+        }
         return new ServerCall.Listener<>() {};
+    }
+
+    /** Writes one {@code access_denied} leaf per caller and method whose refusals overflowed the queue, with their count. */
+    private void auditOverflow() {
+        for (var e : overflow.entrySet()) {
+            long n = e.getValue().getAndSet(0);
+            if (n > 0) {
+                audit.get().append("access_denied", e.getKey().get(0), Map.of("method", e.getKey().get(1),
+                        "reason", e.getKey().get(2), "count", Long.toString(n), "summary", "refusals beyond the audit queue"));
+            }
+        }
     }
 
     @PreDestroy

@@ -94,6 +94,34 @@ class CmsSignatureVerifierTest {
         assertTrue(e.getMessage().startsWith("cms_signature: "), e.getMessage());
     }
 
+    /** A signature is not a haystack: more certificates than a signer and its intermediates need are refused before any path search. */
+    @Test
+    void verify_withTooManyCertificates_isInvalid() throws Exception {
+        List<java.security.cert.X509Certificate> certs = new java.util.ArrayList<>(List.of(SIGNER.certificate()));
+        for (int i = 0; i < CmsSignatureVerifier.MAX_CERTIFICATES; i++) {
+            certs.add(CertificateIssuer.selfSignedCa("CN=Filler " + i, NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1))).certificate());
+        }
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> verify(sign(SIGNER, null, certs)));
+        assertTrue(e.getMessage().contains("at most " + CmsSignatureVerifier.MAX_CERTIFICATES), e.getMessage());
+    }
+
+    @Test
+    void verify_pathLongerThanAllowed_doesNotChain() throws Exception {
+        Issued issuer = CA;
+        List<java.security.cert.X509Certificate> chain = new java.util.ArrayList<>();
+        for (int i = 0; i <= CmsSignatureVerifier.MAX_PATH_INTERMEDIATES; i++) {
+            issuer = CertificateIssuer.issue(issuer, "CN=Sub CA " + i, NOW.minus(Duration.ofDays(5)), NOW.plus(Duration.ofDays(50)), true);
+            chain.add(0, issuer.certificate());
+        }
+        Issued deep = CertificateIssuer.issue(issuer, "CN=Deep Clerk", NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(5)), false);
+        chain.add(0, deep.certificate());
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> verify(sign(deep, null, chain)));
+        assertTrue(e.getMessage().contains("does not chain"), e.getMessage());
+        Issued shallowIssuer = CertificateIssuer.issue(CA, "CN=Only Sub CA", NOW.minus(Duration.ofDays(5)), NOW.plus(Duration.ofDays(50)), true);
+        Issued shallow = CertificateIssuer.issue(shallowIssuer, "CN=Shallow Clerk", NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(5)), false);
+        assertEquals("court", verify(sign(shallow, null, List.of(shallow.certificate(), shallowIssuer.certificate()))).name());
+    }
+
     @Test
     void verify_withoutSigningTime_usesNow() throws Exception {
         assertEquals(NOW, verify(sign(SIGNER, null, List.of(SIGNER.certificate()))).signingTime());
