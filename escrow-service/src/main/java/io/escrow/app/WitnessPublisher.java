@@ -80,11 +80,20 @@ final class WitnessPublisher implements AutoCloseable {
         }
     }
 
-    private void submit(Tracked w, SignedTreeHead head) {
+    private void submit(Tracked w, SignedTreeHead offered) {
+        SignedTreeHead head = offered;
         try {
             long old = w.cosignedSize >= 0 ? w.cosignedSize : records.cosignedSize(w.config.name()).orElse(0);
-            for (int attempt = 0; attempt < 2; attempt++) {
+            for (int attempt = 0; attempt < 3; attempt++) {
                 if (old > head.size()) {
+                    // Another replica may have published (and had cosigned) a newer head than the
+                    // one offered here: only a witness ahead of every stored head is a conflict.
+                    long witnessed = old;
+                    SignedTreeHead newest = tree.latest().filter(h -> h.size() >= witnessed).orElse(null);
+                    if (newest != null) {
+                        head = newest;
+                        continue;
+                    }
                     fail(w, "conflict", "the witness has cosigned size " + old + ", beyond this log's head " + head.size()
                             + ": another view of the log was shown to it, or this database lost leaves");
                     return;
