@@ -46,6 +46,12 @@ import sun.security.pkcs11.wrapper.PKCS11Exception;
 public final class Pkcs11ShareToken implements ShareToken, AutoCloseable {
     private static final String PROVIDER_TEMPLATE = "hsm-config/sunpkcs11-custodian.cfg";
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    /**
+     * One SunPKCS11 provider per token (library and slot), reused by every login to it: a
+     * provider holds native sessions and is never released, and login state is per process and
+     * slot anyway, so a provider per login (one per custodian activation) only leaked them.
+     */
+    private static final java.util.concurrent.ConcurrentMap<String, Provider> PROVIDERS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final ECParameterSpec P256_SPEC = p256Spec();
 
     private final TokenConfig config;
@@ -72,13 +78,13 @@ public final class Pkcs11ShareToken implements ShareToken, AutoCloseable {
     public static Pkcs11ShareToken open(TokenConfig config) {
         String id = config.custodianId();
         long slot = Pkcs11Slots.slotOf(id, config.library(), config.label());
-        String providerConfig = providerTemplate()
-                .replace("@NAME@", sanitize(id) + "-" + INSTANCES.incrementAndGet())
-                .replace("@LIBRARY@", config.library().toString())
-                .replace("@SLOT@", Long.toString(slot));
         Provider provider;
         try {
-            provider = Security.getProvider("SunPKCS11").configure("--" + providerConfig);
+            provider = PROVIDERS.computeIfAbsent(config.library() + "#" + slot, k -> Security.getProvider("SunPKCS11")
+                    .configure("--" + providerTemplate()
+                            .replace("@NAME@", sanitize(id) + "-" + INSTANCES.incrementAndGet())
+                            .replace("@LIBRARY@", config.library().toString())
+                            .replace("@SLOT@", Long.toString(slot))));
         } catch (RuntimeException e) {
             throw new HsmException(id, "SunPKCS11 rejected the configuration for token '" + config.label() + "': " + e.getMessage(), e);
         }
@@ -97,6 +103,11 @@ public final class Pkcs11ShareToken implements ShareToken, AutoCloseable {
     @Override
     public String custodianId() {
         return config.custodianId();
+    }
+
+    /** The provider this token signs and derives through (shared by every login to the same token). */
+    Provider provider() {
+        return provider;
     }
 
     public String label() {

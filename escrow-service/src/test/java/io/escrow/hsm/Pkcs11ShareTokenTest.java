@@ -39,6 +39,23 @@ class Pkcs11ShareTokenTest {
         assertFalse(e.getMessage().contains("not-the-pin"));
     }
 
+    /** Every login to one token reuses its provider: a provider per login (per custodian activation) leaked native sessions. */
+    @Test
+    void open_sameTokenAgain_reusesItsProvider_andStillChecksThePin() {
+        var cfg = new TokenConfig("pin-1", TestTokens.LIBRARY, "pin-1", PinSource.file(TestTokens.pinFile("pin-1")));
+        java.security.Provider first;
+        Pkcs11ShareToken a = Pkcs11ShareToken.open(cfg);
+        first = a.provider();
+        a.close();
+        for (int i = 0; i < 20; i++) {
+            Pkcs11ShareToken again = Pkcs11ShareToken.open(cfg);
+            assertTrue(again.provider() == first, "login " + i + " made a new provider");
+            again.close();
+        }
+        var wrong = new TokenConfig("pin-1", TestTokens.LIBRARY, "pin-1", new PinSource.EnvPin("X", v -> "not-the-pin"));
+        assertThrows(HsmException.WrongPin.class, () -> Pkcs11ShareToken.open(wrong), "after a logout the PIN is checked again");
+    }
+
     @Test
     void open_withMissingLibrary_failsWithMissingLibrary() {
         var cfg = new TokenConfig("c", Path.of("/nonexistent/libpkcs11.so"), "t5-1", PinSource.file(TestTokens.pinFile("t5-1")));
