@@ -18,8 +18,13 @@ final class FlowControl<T> {
     static final int BUFFER_BYTES = 1 << 20;
 
     FlowControl(ServerCallStreamObserver<T> call) {
+        this(call, BUFFER_BYTES);
+    }
+
+    /** @param bufferBytes what the transport may buffer before the producer waits */
+    FlowControl(ServerCallStreamObserver<T> call, int bufferBytes) {
         this.call = call;
-        call.setOnReadyThreshold(BUFFER_BYTES);
+        call.setOnReadyThreshold(bufferBytes);
         call.setOnReadyHandler(this::wake);
         call.setOnCancelHandler(() -> {
             cancelled = true;

@@ -11,8 +11,6 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,16 +24,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImplBase {
     /** Token ECDH does not scale past a few threads; more concurrent recoveries only queue. */
     static final int WORKERS = 4;
+    /** Recoveries that may wait for a worker; beyond them, Recover answers UNAVAILABLE at once. */
+    static final int QUEUED = 32;
 
     @Inject
     jakarta.inject.Provider<RecoveryService> recovery;
 
+    /**
+     * How long a recovery waits for a client that reads nothing before it ends the stream
+     * (UNAVAILABLE; the releases stay committed and a later Recover sends them), so that an
+     * agency that stops reading gives its worker back to everyone else's recoveries.
+     */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "escrow.recovery.slow-reader-timeout", defaultValue = "PT60S")
+    java.time.Duration slowReader;
+
     private final AtomicInteger threadIds = new AtomicInteger();
-    private final ExecutorService workers = Executors.newFixedThreadPool(WORKERS, r -> {
-        Thread t = new Thread(r, "recovery-" + threadIds.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
+    private final java.util.concurrent.ThreadPoolExecutor workers = new java.util.concurrent.ThreadPoolExecutor(WORKERS, WORKERS, 0,
+            TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(QUEUED), r -> {
+                Thread t = new Thread(r, "recovery-" + threadIds.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
 
     @Override
     public ServerServiceDefinition bindService() {
@@ -46,7 +55,7 @@ public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImpl
     public void recover(RecoverRequest request, StreamObserver<RecoveredKey> response) {
         MalformedRequests.reject(request);
         String caller = CallerIdentity.current().name();
-        FlowControlledSink sink = new FlowControlledSink((ServerCallStreamObserver<RecoveredKey>) response);
+        FlowControlledSink sink = new FlowControlledSink((ServerCallStreamObserver<RecoveredKey>) response, slowReader);
         try {
             workers.execute(() -> {
                 try {
@@ -62,21 +71,25 @@ public class RecoveryGrpcService extends RecoveryServiceGrpc.RecoveryServiceImpl
                 }
             });
         } catch (RejectedExecutionException e) {
-            response.onError(io.grpc.Status.UNAVAILABLE.withDescription("the service is shutting down").asException());
+            response.onError(io.grpc.Status.UNAVAILABLE.withDescription(workers.isShutdown() ? "the service is shutting down"
+                    : "all " + WORKERS + " recovery workers are busy and " + QUEUED + " recoveries wait; try again shortly").asException());
         }
     }
 
     /** The recovery's view of the client stream. */
     private static final class FlowControlledSink implements RecoverySink {
         private final FlowControl<RecoveredKey> flow;
+        private final java.time.Duration slowReader;
 
-        FlowControlledSink(ServerCallStreamObserver<RecoveredKey> call) {
-            this.flow = new FlowControl<>(call);
+        FlowControlledSink(ServerCallStreamObserver<RecoveredKey> call, java.time.Duration slowReader) {
+            // A page of keys is at most about 40 KiB; buffering a few pages keeps the sender busy.
+            this.flow = new FlowControl<>(call, 256 * 1024);
+            this.slowReader = slowReader;
         }
 
         @Override
         public boolean awaitReady() throws InterruptedException {
-            return flow.awaitReady();
+            return flow.awaitReady(slowReader);
         }
 
         @Override
