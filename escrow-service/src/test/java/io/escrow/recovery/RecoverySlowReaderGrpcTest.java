@@ -3,12 +3,10 @@ package io.escrow.recovery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.escrow.proto.v1.ApproveWarrantRequest;
 import io.escrow.proto.v1.DepositReceipt;
 import io.escrow.proto.v1.DepositRequest;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
-import io.escrow.proto.v1.FileWarrantRequest;
 import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.escrow.proto.v1.RecoverRequest;
 import io.escrow.proto.v1.RecoveredKey;
@@ -74,12 +72,7 @@ class RecoverySlowReaderGrpcTest {
         }
         out.onCompleted();
         done.get(2, TimeUnit.MINUTES);
-        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder()
-                .setSpec(Warrants.spec(Warrants.recipient(), 100, 300, RECORDS, subject)).build());
-        warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
-                .setCmsSignature(Warrants.sign(w.getSignedBytes(), "court")).build());
-        warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
-                .setCmsSignature(Warrants.sign(w.getSignedBytes(), "ministry")).build());
+        Warrant w = Warrants.fileApproved(warrants, Warrants.spec(Warrants.recipient(), 100, 300, RECORDS, subject));
 
         // A client with a small receive window that reads nothing for 5 s, then everything.
         int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);

@@ -49,4 +49,15 @@ public final class Warrants {
     public static ByteString sign(ByteString content, String authority) {
         return sign(content.toByteArray(), TestAuthorities.signer(authority));
     }
+
+    /** Files a warrant of {@code spec} and has the court and the ministry approve it: an ACTIVE warrant. */
+    public static io.escrow.proto.v1.Warrant fileApproved(io.escrow.proto.v1.WarrantServiceGrpc.WarrantServiceBlockingStub warrants,
+                                                          WarrantSpec.Builder spec) {
+        io.escrow.proto.v1.Warrant w = warrants.fileWarrant(io.escrow.proto.v1.FileWarrantRequest.newBuilder().setSpec(spec).build());
+        for (String authority : TestAuthorities.CONFIGURED) {
+            w = warrants.approveWarrant(io.escrow.proto.v1.ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
+                    .setCmsSignature(sign(w.getSignedBytes(), authority)).build());
+        }
+        return w;
+    }
 }

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.escrow.hpke.Hpke;
 import io.escrow.note.NoteVerifier;
 import io.escrow.note.SignedNote;
 import io.escrow.note.VerifierKey;
-import io.escrow.proto.v1.ApproveWarrantRequest;
 import io.escrow.proto.v1.AuditServiceGrpc;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
-import io.escrow.proto.v1.FileWarrantRequest;
 import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.escrow.proto.v1.GetTreeHeadRequest;
 import io.escrow.proto.v1.RecoverRequest;
@@ -93,14 +90,6 @@ class WitnessedRecoveryGrpcTest {
         stopWitness();
     }
 
-    private Warrant activeWarrant(Hpke.KeyPair recipient, String subject) {
-        Warrant w = warrants.fileWarrant(FileWarrantRequest.newBuilder().setSpec(Warrants.spec(recipient, 100, 300, 10, subject)).build());
-        warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
-                .setCmsSignature(Warrants.sign(w.getSignedBytes(), "court")).build());
-        return warrants.approveWarrant(ApproveWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
-                .setCmsSignature(Warrants.sign(w.getSignedBytes(), "ministry")).build());
-    }
-
     private void deposit(EscrowKey key, String subject) {
         escrow.deposit(Deposits.sealed(key, subject, 150, 160, new byte[32]));
     }
@@ -117,7 +106,7 @@ class WitnessedRecoveryGrpcTest {
         String subject = "witnessed-" + UUID.randomUUID();
         deposit(key, subject);
         deposit(key, subject);
-        Warrant w = activeWarrant(Warrants.recipient(), subject);
+        Warrant w = Warrants.fileApproved(warrants, Warrants.spec(Warrants.recipient(), 100, 300, 10, subject));
 
         List<RecoveredKey> first = new ArrayList<>();
         recovery.recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build()).forEachRemaining(first::add);
