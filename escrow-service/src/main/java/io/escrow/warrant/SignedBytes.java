@@ -149,6 +149,11 @@ public final class SignedBytes {
                 if (seconds < 0) {
                     throw new NumberFormatException();
                 }
+                // Found by fuzzing: beyond year 9999 the canonical form (which shows the time as
+                // an instant) could not even be written, and decoding threw DateTimeException.
+                if (seconds > WarrantSpec.MAX_SECONDS) {
+                    throw new InvalidArgumentException(field, name + " is after 9999-12-31");
+                }
                 return seconds;
             } catch (NumberFormatException e) {
                 throw new InvalidArgumentException(field, name + " is not Unix seconds");

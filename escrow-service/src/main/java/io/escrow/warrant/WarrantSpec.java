@@ -32,7 +32,8 @@ public record WarrantSpec(
     public static final int MAX_TEXT_BYTES = 256;
     public static final int MIN_NONCE_BYTES = 16;
     public static final int MAX_NONCE_BYTES = 64;
-    private static final long MAX_SECONDS = 253_402_300_799L;
+    /** 9999-12-31T23:59:59Z: the last second a warrant's times may name. */
+    static final long MAX_SECONDS = 253_402_300_799L;
 
     public WarrantSpec {
         subjectIds = List.copyOf(subjectIds);

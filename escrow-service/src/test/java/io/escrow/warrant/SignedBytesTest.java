@@ -63,6 +63,14 @@ class SignedBytesTest {
         assertEquals(5, d.spec().maxRecords());
     }
 
+    /** Found by fuzzing in CI: a time past year 9999 made decoding throw DateTimeException instead of refusing. */
+    @Test
+    void decode_timeAfterYear9999_isRefused() {
+        String t = text();
+        String line = t.lines().filter(l -> l.startsWith("not_after=")).findFirst().orElseThrow();
+        rejects(t.replace(line, "not_after=999999999999999999"), "not_after is after 9999-12-31");
+    }
+
     private static String text() {
         return new String(SignedBytes.encode("w-1", spec(List.of("alice"), 5)), StandardCharsets.UTF_8);
     }
