@@ -245,7 +245,9 @@ public class EscrowRuntime {
         }
         java.time.Duration maxTtl = config("escrow.custodian.max-activation-ttl").map(java.time.Duration::parse)
                 .orElse(java.time.Duration.ofHours(24));
-        return new ActivationRegistry(settings.custodians(), anchors, warrants, keys, db, Clock.systemUTC(), maxTtl);
+        java.time.Duration lockWait = config("escrow.custodian.activation-lock-wait").map(java.time.Duration::parse)
+                .orElse(java.time.Duration.ofSeconds(10));
+        return new ActivationRegistry(settings.custodians(), anchors, warrants, keys, db, Clock.systemUTC(), maxTtl, lockWait);
     }
 
     void closeActivations(@Disposes ActivationRegistry registry) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * Wrong credentials per custodian: after {@code maxFailures} in a row, that custodian's
  * activations are refused for {@code lockout}, so the service cannot be used to guess a token's
  * PIN (SoftHSM, unlike most HSMs, never locks a PIN itself). Counted per replica; a correct
- * credential resets the count. Not thread-safe: the registry calls it under its lock.
+ * credential resets the count. Thread-safe.
  */
 final class CredentialFailures {
     static final int MAX_FAILURES = 5;
@@ -30,7 +30,7 @@ final class CredentialFailures {
     }
 
     /** Refuses while the custodian is locked out. */
-    void requireNotLockedOut(String custodianId, Instant now) {
+    synchronized void requireNotLockedOut(String custodianId, Instant now) {
         Instant until = lockedUntil.get(custodianId);
         if (until != null && now.isBefore(until)) {
             throw new ActivationRejectedException(EscrowException.Category.PERMISSION_DENIED, "custodian " + custodianId
@@ -43,7 +43,7 @@ final class CredentialFailures {
     }
 
     /** Counts a wrong credential and returns the error to throw; the last allowed one starts the lockout. */
-    ActivationRejectedException failed(String custodianId, Instant now) {
+    synchronized ActivationRejectedException failed(String custodianId, Instant now) {
         int n = failures.merge(custodianId, 1, Integer::sum);
         if (n >= maxFailures) {
             lockedUntil.put(custodianId, now.plus(lockout));
@@ -55,7 +55,7 @@ final class CredentialFailures {
                 "credential: not accepted by the token of " + custodianId + " (" + (maxFailures - n) + " attempts left)");
     }
 
-    void succeeded(String custodianId) {
+    synchronized void succeeded(String custodianId) {
         failures.remove(custodianId);
     }
 }

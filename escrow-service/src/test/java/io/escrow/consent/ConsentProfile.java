@@ -13,6 +13,7 @@ public class ConsentProfile implements QuarkusTestProfile {
     public Map<String, String> getConfigOverrides() {
         return Map.of(
                 "escrow.custodian.consent", "required",
+                "escrow.custodian.activation-lock-wait", "PT1S",
                 "escrow.embedded.agents", "false",
                 "escrow.custodians.custodian-1.trust-anchor", TestAuthorities.DIR.resolve("custodian-1/ca.pem").toString(),
                 "escrow.custodians.custodian-2.trust-anchor", TestAuthorities.DIR.resolve("custodian-2/ca.pem").toString(),
