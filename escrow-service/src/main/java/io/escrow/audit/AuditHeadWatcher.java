@@ -77,7 +77,9 @@ public final class AuditHeadWatcher implements AutoCloseable {
                     size = -1;
                 }
                 synchronized (this) {
-                    if (size > known) {
+                    // The database is the truth, also when it holds less than before: after a
+                    // failover the new primary lacks any commit that was never acknowledged.
+                    if (size >= 0 && size != known) {
                         known = size;
                         notifyAll();
                     }

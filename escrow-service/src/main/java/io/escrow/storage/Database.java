@@ -1,6 +1,7 @@
 package io.escrow.storage;
 
 import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.AgroalConnectionPoolConfiguration.ConnectionValidator;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
@@ -101,6 +102,12 @@ public final class Database implements AutoCloseable {
                         .minSize(1)
                         .initialSize(1)
                         .acquisitionTimeout(Duration.ofSeconds(10))
+                        // A connection that failed with a connection-class error is dropped at once; one
+                        // idle for more than a second is checked before it is handed out, so that after a
+                        // failover no request is given a connection to the dead or demoted server.
+                        .exceptionSorter(ConnectionFailures::isFatal)
+                        .connectionValidator(ConnectionValidator.defaultValidatorWithTimeout(2))
+                        .idleValidationTimeout(Duration.ofSeconds(1))
                         .validationTimeout(Duration.ofSeconds(30))
                         .connectionFactoryConfiguration(cf -> cf
                                 .jdbcUrl(url)
@@ -109,9 +116,36 @@ public final class Database implements AutoCloseable {
                                 .credential(new SimplePassword(password))));
     }
 
+    /**
+     * A pooled connection. When no server answers as primary (a failover in progress, or the
+     * server restarting), it tries again for up to {@link #CONNECT_WAIT}: no work has run yet,
+     * so that is always safe. Errors after that, in the caller's work or its commit, are never
+     * retried here: the caller's client is told UNAVAILABLE and retries with the same idempotent
+     * request, because a commit whose answer was lost may or may not have happened.
+     */
     public Connection connection() throws SQLException {
-        return pool.getConnection();
+        long deadline = System.nanoTime() + CONNECT_WAIT.toNanos();
+        long pause = 100;
+        while (true) {
+            try {
+                return pool.getConnection();
+            } catch (SQLException e) {
+                if (!ConnectionFailures.isConnectFailure(e) || System.nanoTime() + pause * 1_000_000 > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pause = Math.min(pause * 2, 1000);
+            }
+        }
     }
+
+    /** How long {@link #connection} keeps trying to reach a primary. */
+    static final Duration CONNECT_WAIT = Duration.ofSeconds(5);
 
     /** Work done inside one transaction. */
     @FunctionalInterface
