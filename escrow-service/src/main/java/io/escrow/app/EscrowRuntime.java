@@ -6,6 +6,7 @@ import io.escrow.storage.Database;
 import io.escrow.storage.DatabaseSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.hsm.CustodianTokens;
 import io.escrow.hsm.SoftHsmProvisioner;
@@ -97,7 +98,7 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     DepositLog depositLog(Database db, SubjectHasher subjects, MeterRegistry meters) {
-        return new DepositLog(db, subjects, meters, Clock.systemUTC(), LOG::warn);
+        return new DepositLog(db, subjects, meters, Clock.systemUTC(), new RateLimitedLog(LOG::warn, Duration.ofSeconds(10)));
     }
 
     /** escrow.authorities.NAME.trust-anchor; environment names resolve against the names escrow.warrant.policy lists. */
