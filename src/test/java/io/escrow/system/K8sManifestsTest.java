@@ -92,6 +92,9 @@ class K8sManifestsTest {
             } else if (kind.equals("cert-manager.io/v1/Certificate")) {
                 allowed(doc.path("spec"), Set.of("secretName", "commonName", "dnsNames", "duration", "renewBefore", "privateKey",
                         "usages", "issuerRef", "keystores", "subject", "secretTemplate"), kind);
+            } else if (kind.equals("postgresql.cnpg.io/v1/Cluster")) {
+                CnpgSchema.Result r = CnpgSchema.check(doc);
+                assertTrue(r.valid(), overlay + ": the CloudNativePG Cluster does not match its published schema:\n" + r.output());
             } else if (kind.equals("v1/Secret")) {
                 fail(overlay + ": a Secret with values is in the manifests; reference Secrets, never ship them");
             } else {
@@ -191,6 +194,51 @@ class K8sManifestsTest {
         assertTrue(policies.stream().anyMatch(p -> labels.entrySet().containsAll(p.getSpec().getPodSelector().getMatchLabels().entrySet())
                 && p.getSpec().getIngress().stream().allMatch(r -> r.getPorts().stream().allMatch(port -> port.getPort().getIntVal() == 9101))),
                 "a NetworkPolicy admits only the agent port");
+    }
+
+    /**
+     * Production's database is a CloudNativePG cluster whose commits wait for a standby and never
+     * fall back to waiting for none, and the service reaches its primary; a misspelt field is
+     * caught by the schema check (which would otherwise be a check that cannot fail).
+     */
+    @org.junit.jupiter.api.Test
+    void prodOverlay_database_isACloudNativePgClusterWithRequiredSynchronousReplicas() throws Exception {
+        JsonNode cluster = null;
+        Deployment d = null;
+        for (JsonNode doc : render("overlays/prod")) {
+            switch (doc.path("kind").asText()) {
+                case "Cluster" -> cluster = doc;
+                case "Deployment" -> d = JSON.treeToValue(doc, Deployment.class);
+                default -> { }
+            }
+        }
+        assertNotNull(cluster, "no CloudNativePG Cluster in the prod overlay");
+        JsonNode sync = cluster.path("spec").path("postgresql").path("synchronous");
+        assertTrue(sync.path("number").asInt() >= 1, "at least one synchronous standby: " + sync);
+        assertEquals("required", sync.path("dataDurability").asText(), "never acknowledge a commit on the primary alone");
+        assertTrue(cluster.path("spec").path("instances").asInt() >= sync.path("number").asInt() + 2,
+                "one instance may fail and commits still find a synchronous standby");
+        assertEquals("required", cluster.path("spec").path("affinity").path("podAntiAffinityType").asText(), "instances on different nodes");
+        assertTrue(CnpgSchema.check(cluster).valid(), CnpgSchema.check(cluster).output());
+
+        var misspelt = (com.fasterxml.jackson.databind.node.ObjectNode) cluster.deepCopy();
+        var postgresql = (com.fasterxml.jackson.databind.node.ObjectNode) misspelt.path("spec").path("postgresql");
+        postgresql.set("synchronus", postgresql.remove("synchronous"));
+        CnpgSchema.Result refused = CnpgSchema.check(misspelt);
+        assertFalse(refused.valid(), "a misspelt synchronous block must be refused");
+        assertTrue(refused.output().contains("spec.postgresql.synchronus: unknown field"), refused.output());
+        var badEnum = (com.fasterxml.jackson.databind.node.ObjectNode) cluster.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) badEnum.path("spec").path("postgresql").path("synchronous"))
+                .put("dataDurability", "sometimes");
+        assertFalse(CnpgSchema.check(badEnum).valid(), "an unknown dataDurability must be refused");
+
+        assertNotNull(d, "no Deployment");
+        Map<String, EnvVar> env = new java.util.HashMap<>();
+        d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().forEach(e -> env.put(e.getName(), e));
+        assertTrue(env.get("ESCROW_DB_URL").getValue().startsWith("jdbc:postgresql://escrow-db-rw:5432/escrow?targetServerType=primary"),
+                "the service reaches the cluster's primary: " + env.get("ESCROW_DB_URL"));
+        assertEquals("escrow-db-app", env.get("ESCROW_DB_USERNAME").getValueFrom().getSecretKeyRef().getName());
+        assertEquals("escrow-db-app", env.get("ESCROW_DB_PASSWORD").getValueFrom().getSecretKeyRef().getName());
     }
 
     /** Production is configured for the whole story: every custodian's agent with TLS, and every custodian's own client identity. */
