@@ -77,6 +77,13 @@ public class TreeHeadPublisher {
             long committed = tree.committedSize();
             logSize.set(committed);
             SignedTreeHead head = latest.get();
+            // A head larger than the log: this replica signed a commit that the database no longer
+            // holds (never acknowledged, lost in a failover). The database is the truth.
+            if (head != null && head.size() > committed) {
+                LOG.warnf("the audit log holds %d leaves, fewer than the %d this replica last signed (a failover lost "
+                        + "an unacknowledged commit); publishing from the database's log", committed, head.size());
+                head = null;
+            }
             if (head == null || head.size() < committed) {
                 head = tree.publish();
                 latest.set(head);
