@@ -91,6 +91,9 @@ public class TreeHeadPublisher {
             if (witnesses != null && head != null) {
                 witnesses.offer(head, urgent);
             }
+            if (lastProblem != null && head != null) {
+                LOG.infof("tree heads are published again (size %d) after: %s", head.size(), lastProblem);
+            }
             lastProblem = null;
         } catch (RuntimeException e) {
             String problem = e.getMessage();
