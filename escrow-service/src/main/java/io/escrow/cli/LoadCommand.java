@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -48,6 +49,17 @@ final class LoadCommand implements Callable<Integer> {
             description = "records for the recovery phase; 0 skips it (default: ${DEFAULT-VALUE})")
     int recovery;
 
+    @Option(names = "--soak", description = "Instead of the phases: a soak of this length (ISO-8601, e.g. PT30M) mixing "
+            + "paced deposits, a recovery each minute and an audit follower, reporting each minute")
+    Duration soak;
+
+    @Option(names = "--soak-rate", defaultValue = "500", description = "deposits per second during a soak (default: ${DEFAULT-VALUE})")
+    int soakRate;
+
+    @Option(names = "--metrics-url", description = "the service's metrics, for the checkpoint age during a soak "
+            + "(default: http://<target host>:8080/q/metrics)")
+    String metricsUrl;
+
     private static final int POOL = 512;
 
     @Override
@@ -65,6 +77,14 @@ final class LoadCommand implements Callable<Integer> {
             IntConsumer deposit = i -> blocking.deposit(pool.get(i % POOL).toBuilder()
                     .setProviderRecordId("load-" + run + "-" + seq.incrementAndGet()).build());
             IntConsumer noop = i -> health.check(HealthCheckRequest.getDefaultInstance());
+            if (soak != null) {
+                if (soak.isNegative() || soak.isZero() || soakRate < 1 || soakRate > 100_000) {
+                    throw CliException.usage("--soak must be positive and --soak-rate 1..100000");
+                }
+                new SoakLoad(channel, CliConfig.settings(null, java.util.Map.of()), key, pool).run(soak, soakRate,
+                        pid != null ? pid : readPid(), metricsUrl != null ? metricsUrl : "http://" + hp[0] + ":8080/q/metrics", target);
+                return 0;
+            }
 
             System.out.printf("escrowctl load: %s, key %s, %d s per phase, %d cores%n", target, key.getKeyId(), seconds,
                     Runtime.getRuntime().availableProcessors());
@@ -248,7 +268,7 @@ final class LoadCommand implements Callable<Integer> {
     }
 
     /** {VmRSS, VmHWM} in KiB from /proc. */
-    private static long[] rss(long pid) {
+    static long[] rss(long pid) {
         long[] out = {-1, -1};
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {

@@ -86,7 +86,7 @@ final class RecoveryLoad {
                 rate / (raw / key.getThreshold()));
     }
 
-    private static int recoverAll(ManagedChannel channel, Warrant w) {
+    static int recoverAll(ManagedChannel channel, Warrant w) {
         int count = 0;
         Iterator<RecoveredKey> it = RecoveryServiceGrpc.newBlockingStub(channel)
                 .recover(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
@@ -97,7 +97,7 @@ final class RecoveryLoad {
         return count;
     }
 
-    private static void deposit(ManagedChannel channel, EscrowKey key, String subject, int n) throws Exception {
+    static void deposit(ManagedChannel channel, EscrowKey key, String subject, int n) throws Exception {
         CompletableFuture<Void> done = new CompletableFuture<>();
         StreamObserver<DepositRequest> out = EscrowServiceGrpc.newStub(channel).depositStream(new StreamObserver<>() {
             public void onNext(DepositReceipt r) {}
@@ -143,7 +143,7 @@ final class RecoveryLoad {
         }
     }
 
-    private static Warrant approvedWarrant(ManagedChannel channel, EscrowSettings settings, String subject, int n,
+    static Warrant approvedWarrant(ManagedChannel channel, EscrowSettings settings, String subject, int n,
                                            Hpke.KeyPair recipient) throws Exception {
         var warrants = WarrantServiceGrpc.newBlockingStub(channel);
         long now = Instant.now().getEpochSecond();
