@@ -31,9 +31,12 @@ class AuditSigningKeyTest {
         }
         try (AuditSigningKey again = AuditSigningKey.openOrCreate(config())) {
             assertArrayEquals(spki, again.publicKeySpki(), "the same key is found, not a new one made");
-            java.lang.reflect.Field f = AuditSigningKey.class.getDeclaredField("key");
+            java.lang.reflect.Field opened = AuditSigningKey.class.getDeclaredField("opened");
+            opened.setAccessible(true);
+            Object keys = opened.get(again);
+            java.lang.reflect.Field f = keys.getClass().getDeclaredField("key");
             f.setAccessible(true);
-            java.security.PrivateKey inToken = (java.security.PrivateKey) f.get(again);
+            java.security.PrivateKey inToken = (java.security.PrivateKey) f.get(keys);
             assertEquals(null, inToken.getEncoded(), "the signing key is sensitive: its value never leaves the token");
         }
         PublicKey pub = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(spki));

@@ -74,7 +74,7 @@ class RecoverySlowReaderGrpcTest {
         done.get(2, TimeUnit.MINUTES);
         Warrant w = Warrants.fileApproved(warrants, Warrants.spec(Warrants.recipient(), 100, 300, RECORDS, subject));
 
-        // A client with a small receive window that reads nothing for 5 s, then everything.
+        // A client with a small receive window that reads nothing for 15 s, then everything.
         int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);
         ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("localhost", port).usePlaintext()
                 .flowControlWindow(16 * 1024).build();
@@ -96,7 +96,10 @@ class RecoverySlowReaderGrpcTest {
             }, new Metadata());
             call.sendMessage(RecoverRequest.newBuilder().setWarrantId(w.getWarrantId()).build());
             call.halfClose();
-            Thread.sleep(5_000);
+            // Read nothing for 15 s: the server fills the window and its 256 KiB within a few seconds
+            // even on a loaded machine, then gives up after 2 s. (The client only sees the close once
+            // it reads what was delivered before it, so it must read in the end.)
+            Thread.sleep(15_000);
             call.request(Integer.MAX_VALUE);
             Status status = closed.get(1, TimeUnit.MINUTES);
             assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
