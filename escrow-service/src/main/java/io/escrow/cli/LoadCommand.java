@@ -50,7 +50,7 @@ final class LoadCommand implements Callable<Integer> {
     int recovery;
 
     @Option(names = "--soak", description = "Instead of the phases: a soak of this length (ISO-8601, e.g. PT30M) mixing "
-            + "paced deposits, a recovery each minute and an audit follower, reporting each minute")
+            + "paced deposits, a recovery each minute and an audit follower, reporting each minute.")
     Duration soak;
 
     @Option(names = "--soak-rate", defaultValue = "500", description = "deposits per second during a soak (default: ${DEFAULT-VALUE})")
