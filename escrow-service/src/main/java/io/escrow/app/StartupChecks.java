@@ -26,6 +26,9 @@ public class StartupChecks {
         // Every named setting is read now, so a name that cannot work fails the start, not the first call.
         EscrowRuntime.configuredAuthorities();
         EscrowRuntime.configuredCustodianAnchors(settings);
+        var config = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        io.escrow.warrant.WarrantLimits.load(k -> config.getOptionalValue(k, String.class)).checkRequestLimit(
+                config.getOptionalValue("quarkus.grpc.server.max-inbound-message-size", Integer.class).orElse(4 << 20));
         if (transport.developmentIdentity()) {
             LOG.warn("""
 

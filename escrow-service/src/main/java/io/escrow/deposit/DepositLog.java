@@ -13,15 +13,14 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * Durable deposit storage with group commit. Callers submit and get a future; one writer thread
- * drains whatever is waiting (up to {@link #MAX_BATCH}) and stores it as one {@link DepositBatch}:
+ * drains whatever is waiting (up to {@link #MAX_BATCH}), taking the waiting providers in turn
+ * ({@link FairQueue}), and stores it as one {@link DepositBatch}:
  * one round trip that locks the audit head (serializing writers across replicas, so the
  * idempotency check cannot race with another insert of the same provider_record_id), answers
  * replays and conflicts, inserts the new deposits with their {@code deposit} audit leaves at
@@ -33,13 +32,18 @@ import java.util.function.Consumer;
 public final class DepositLog implements AutoCloseable {
     public static final int MAX_BATCH = 2048;
     public static final int MAX_QUEUED = 65_536;
+    /**
+     * The most one provider may have waiting: half the queue, so a provider that floods (or
+     * fills every DepositStream window it may open, 8 x 4,096) leaves room for the others.
+     */
+    public static final int MAX_QUEUED_PER_PROVIDER = MAX_QUEUED / 2;
 
     private final Database db;
     private final SubjectHasher subjects;
     private final Clock clock;
     private final RecordIds recordIds;
     private final Consumer<String> log;
-    private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(MAX_QUEUED);
+    private final FairQueue<Pending> queue = new FairQueue<>(MAX_QUEUED, MAX_QUEUED_PER_PROVIDER);
     private final Thread writer;
     /**
      * Completing a future runs the caller's continuation (serialising and sending the receipt);
@@ -90,16 +94,21 @@ public final class DepositLog implements AutoCloseable {
         CompletableFuture<Receipt> f = new CompletableFuture<>();
         if (!running) {
             f.completeExceptionally(new StorageUnavailableException("the deposit log is shutting down", null));
-        } else if (!queue.offer(new Pending(new DepositBatch.Submission(provider, deposit), System.nanoTime(), f))) {
-            rejected("overloaded");
-            f.completeExceptionally(new DepositOverloadedException(queue.size()));
+        } else {
+            FairQueue.Refusal refusal = queue.offer(provider, new Pending(new DepositBatch.Submission(provider, deposit), System.nanoTime(), f));
+            if (refusal != FairQueue.Refusal.NONE) {
+                rejected("overloaded");
+                f.completeExceptionally(refusal == FairQueue.Refusal.KEY_FULL
+                        ? DepositOverloadedException.providerShare(provider, queue.perKeyCapacity())
+                        : new DepositOverloadedException(queue.size()));
+            }
         }
         return f;
     }
 
     private void run() {
         List<Pending> batch = new ArrayList<>(MAX_BATCH);
-        while (running || !queue.isEmpty()) {
+        while (running || queue.size() > 0) {
             try {
                 Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {

@@ -15,6 +15,8 @@ public abstract class EscrowException extends RuntimeException {
         PERMISSION_DENIED,
         FAILED_PRECONDITION,
         UNAVAILABLE,
+        /** A per-caller quota is used up; other callers are unaffected. */
+        RESOURCE_EXHAUSTED,
         INTERNAL
     }
 

@@ -36,8 +36,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @GrpcService
 public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
-    /** Rows per database cursor: long enough to stream without pauses, short enough not to hold one snapshot for long. */
-    static final long CURSOR_ROWS = 100_000;
+    /**
+     * Rows read per database visit. The page is read, the connection given back, and only then
+     * is the page sent at the client's pace: a client that stops reading must not hold one of
+     * the pool's connections (16 such clients once kept the tree-head publisher from the
+     * database for 28 s; AbuseBench).
+     */
+    static final int PAGE_ROWS = 1024;
+    /** Open StreamAudit calls, beyond which a new one is refused RESOURCE_EXHAUSTED: each holds a thread. */
+    static final int MAX_SUBSCRIBERS = 64;
     /** How long a following stream waits for new leaves before it looks at its client again. */
     static final java.time.Duration FOLLOW_WAIT = java.time.Duration.ofMillis(250);
     /** Pause when the head said there were new leaves but none could be read yet, so the loop never spins. */
@@ -83,10 +90,13 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
             // uint64 beyond what an index can be: reject rather than wrap around to index 0.
             throw new AuditTree.OutOfRangeException("from_index", "is larger than any index the log can have");
         }
+        if (subscribers.incrementAndGet() > MAX_SUBSCRIBERS) {
+            subscribers.decrementAndGet();
+            throw new TooManySubscribersException();
+        }
         FlowControl<AuditEvent> flow = new FlowControl<>((ServerCallStreamObserver<AuditEvent>) response);
         try {
             streams.execute(() -> {
-                subscribers.incrementAndGet();
                 try {
                     stream(request.getFromIndex(), request.getFollow(), flow);
                     if (!flow.cancelled()) {
@@ -101,30 +111,40 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
                 }
             });
         } catch (RejectedExecutionException e) {
+            subscribers.decrementAndGet();
             response.onError(Status.UNAVAILABLE.withDescription("the service is shutting down").asException());
+        }
+    }
+
+    static final class TooManySubscribersException extends io.escrow.error.EscrowException {
+        TooManySubscribersException() {
+            super(Category.RESOURCE_EXHAUSTED, MAX_SUBSCRIBERS + " StreamAudit calls are open, the most this replica serves; "
+                    + "retry later or follow with ListTreeHeads and GetInclusionProof");
         }
     }
 
     private void stream(long from, boolean follow, FlowControl<AuditEvent> flow) throws InterruptedException {
         long next = from;
-        while (flow.awaitReady()) {
-            long sent = reader.get().forEach(next, CURSOR_ROWS, r -> {
-                if (!flow.awaitReady()) {
-                    return false;
+        List<AuditReader.Row> page = new java.util.ArrayList<>(PAGE_ROWS);
+        while (flow.awaitReady(SLOW_READER)) {
+            page.clear();
+            long read = reader.get().forEach(next, PAGE_ROWS, page::add);
+            for (AuditReader.Row r : page) {
+                if (!flow.awaitReady(SLOW_READER)) {
+                    return;
                 }
                 flow.send(AuditEvent.newBuilder().setIndex(r.index()).setTime(ProtoTime.of(r.time())).setType(r.type())
                         .setActor(r.actor()).setLeaf(UnsafeByteOperations.unsafeWrap(r.leaf())).build());
-                return true;
-            });
-            next += sent;
+                next++;
+            }
             if (flow.cancelled()) {
                 return;
             }
-            if (sent < CURSOR_ROWS) {
+            if (read < PAGE_ROWS) {
                 if (!follow) {
                     return;
                 }
-                if (sent == 0 && head.get().awaitMoreThan(next, java.time.Duration.ZERO)) {
+                if (read == 0 && head.get().awaitMoreThan(next, java.time.Duration.ZERO)) {
                     Thread.sleep(EMPTY_READ_PAUSE_MILLIS);
                 } else {
                     head.get().awaitMoreThan(next, FOLLOW_WAIT);

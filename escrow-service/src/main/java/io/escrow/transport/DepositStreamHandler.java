@@ -18,7 +18,8 @@ import java.util.concurrent.CompletableFuture;
  * deposit is committed. At most {@link #WINDOW} requests are in flight; flow control holds the
  * client back beyond that. Receipts are sent only while the client reads them (the call is
  * ready), and each one sent lets one more request in: a client that writes but never reads is
- * held at {@link #WINDOW} requests instead of making the server queue receipts without bound.
+ * held at {@link #WINDOW} requests instead of making the server queue receipts without bound;
+ * and one caller holds at most {@link DepositStreamSlots} streams, however many connections it opens.
  * The first request that fails ends the stream with its status, naming the request's position;
  * every receipt before it has been sent.
  */
@@ -41,14 +42,17 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
     private final DepositLog deposits;
     private final KeyRegistry keys;
     private final String provider;
+    /** Gives the caller's stream slot back (DepositStreamSlots); run once, when the stream ends in any way. */
+    private final Runnable release;
     private final Deque<CompletableFuture<Receipt>> inFlight = new ArrayDeque<>();
     private long received;
     private long sent;
     private boolean halfClosed;
     private boolean finished;
 
-    DepositStreamHandler(StreamObserver<DepositReceipt> out, DepositLog deposits, KeyRegistry keys, String provider) {
+    DepositStreamHandler(StreamObserver<DepositReceipt> out, DepositLog deposits, KeyRegistry keys, String provider, Runnable release) {
         this.out = (ServerCallStreamObserver<DepositReceipt>) out;
+        this.release = release;
         this.deposits = deposits;
         this.keys = keys;
         this.provider = provider;
@@ -58,6 +62,7 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
             synchronized (this) {
                 finished = true;
             }
+            release.run();
         });
         this.out.setOnReadyHandler(this::drain);
     }
@@ -90,6 +95,7 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
         synchronized (this) {
             finished = true;
         }
+        release.run();
     }
 
     @Override
@@ -113,12 +119,14 @@ final class DepositStreamHandler implements StreamObserver<DepositRequest> {
                 String where = "request " + sent + " of the stream: ";
                 var status = GrpcErrorMapping.toStatus(e).getStatus();
                 out.onError(status.withDescription(where + status.getDescription()).asRuntimeException());
+                release.run();
                 return;
             }
         }
         if (!finished && halfClosed && inFlight.isEmpty()) {
             finished = true;
             out.onCompleted();
+            release.run();
         }
     }
 }

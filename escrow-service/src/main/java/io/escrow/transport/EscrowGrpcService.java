@@ -120,8 +120,23 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
         });
     }
 
+    private final DepositStreamSlots streamSlots = DepositStreamSlots.load(
+            k -> org.eclipse.microprofile.config.ConfigProvider.getConfig().getOptionalValue(k, String.class));
+
     @Override
     public StreamObserver<DepositRequest> depositStream(StreamObserver<DepositReceipt> response) {
-        return new DepositStreamHandler(response, deposits.get(), keys, CallerIdentity.current().name());
+        String caller = CallerIdentity.current().name();
+        Runnable slot;
+        try {
+            slot = streamSlots.acquire(caller);
+        } catch (DepositStreamSlots.TooManyStreamsException e) {
+            response.onError(GrpcErrorMapping.toStatus(e));
+            return new StreamObserver<>() {
+                public void onNext(DepositRequest value) {}
+                public void onError(Throwable t) {}
+                public void onCompleted() {}
+            };
+        }
+        return new DepositStreamHandler(response, deposits.get(), keys, caller, slot);
     }
 }

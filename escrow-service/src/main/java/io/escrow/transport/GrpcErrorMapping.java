@@ -65,6 +65,7 @@ public class GrpcErrorMapping implements ExceptionHandlerProvider {
             case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
             case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
             case UNAVAILABLE -> Status.UNAVAILABLE;
+            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
             case INTERNAL -> Status.INTERNAL;
         };
     }

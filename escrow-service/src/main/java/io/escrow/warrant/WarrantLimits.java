@@ -25,6 +25,24 @@ public record WarrantLimits(Duration maxLifetime, int maxRecordsCap, int maxSubj
         }
     }
 
+    /**
+     * The largest FileWarrant request this allows, with room to spare: every subject at the
+     * longest an identifier may be, plus the other fields. The gRPC request size limit must
+     * not be smaller, or an allowed warrant could not be filed.
+     */
+    public int largestFilingBytes() {
+        return maxSubjects * (WarrantSpec.MAX_TEXT_BYTES + 3) + 16 * 1024;
+    }
+
+    /** Refuses a gRPC request limit that would turn away warrants these limits allow. */
+    public void checkRequestLimit(int maxRequestBytes) {
+        if (maxRequestBytes < largestFilingBytes()) {
+            throw new ConfigurationException("quarkus.grpc.server.max-inbound-message-size (" + maxRequestBytes
+                    + " bytes) is too small for escrow.warrant.max-subjects=" + maxSubjects + ": a warrant filing can take "
+                    + largestFilingBytes() + " bytes; raise the request limit (ESCROW_GRPC_MAX_REQUEST_BYTES)");
+        }
+    }
+
     public static WarrantLimits load(Function<String, Optional<String>> get) {
         Duration lifetime = get.apply("escrow.warrant.max-lifetime").map(v -> {
             try {

@@ -105,6 +105,17 @@ class CmsSignatureVerifierTest {
         assertTrue(e.getMessage().contains("at most " + CmsSignatureVerifier.MAX_CERTIFICATES), e.getMessage());
     }
 
+    /** Two certificates under one name would make the path search branch; such a bundle is refused before any search. */
+    @Test
+    void verify_withTwoCertificatesOfOneName_isInvalid() throws Exception {
+        Issued twin = CertificateIssuer.selfSignedCa("CN=Court CA", NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1)));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> verify(sign(SIGNER, null, List.of(SIGNER.certificate(), CA.certificate(), twin.certificate()))));
+        assertTrue(e.getMessage().contains("more than one certificate named 'CN=Court CA'"), e.getMessage());
+        assertEquals("court", verify(sign(SIGNER, null, List.of(SIGNER.certificate(), CA.certificate()))).name(),
+                "the signer and its anchor, each once, still pass");
+    }
+
     @Test
     void verify_pathLongerThanAllowed_doesNotChain() throws Exception {
         Issued issuer = CA;

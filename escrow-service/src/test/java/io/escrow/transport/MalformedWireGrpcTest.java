@@ -130,6 +130,22 @@ class MalformedWireGrpcTest {
     }
 
     @Test
+    void everyRpc_withARequestOverOneMebibyte_isResourceExhausted() throws Exception {
+        // Only the length prefix is read: the bytes are not even a valid request.
+        byte[] oversized = new byte[(1 << 20) + 1];
+        List<String> wrong = new ArrayList<>();
+        for (MethodDescriptor<?, ?> m : everyMethod()) {
+            Status s = call(m, oversized);
+            if (s.getCode() != Status.Code.RESOURCE_EXHAUSTED) {
+                wrong.add(m.getFullMethodName() + ": " + s);
+            }
+        }
+        assertTrue(wrong.isEmpty(), String.join("\n", wrong));
+        assertEquals(Status.Code.INVALID_ARGUMENT, call(WarrantServiceGrpc.getApproveWarrantMethod(), new byte[1 << 20]).getCode(),
+                "a request of exactly the limit is parsed (and refused for what it says)");
+    }
+
+    @Test
     void nestedInvalidUtf8_isNamedByItsPath() throws Exception {
         // FileWarrantRequest { spec (1) { case_reference (1) = 'a' 0xC3 0x28 } }
         byte[] caseReference = {0x0a, 0x05, 0x0a, 0x03, 'a', (byte) 0xc3, 0x28};
