@@ -41,6 +41,7 @@ public final class WarrantService {
     private final Clock clock;
     private final MeterRegistry meters;
     private final AuditWriter audit;
+    private final io.escrow.audit.RefusalRecorder refusals;
 
     public WarrantService(Database db, TrustAnchors authorities, WarrantPolicy policy, WarrantLimits limits,
                           SubjectHasher subjects, Clock clock, MeterRegistry meters) {
@@ -52,6 +53,7 @@ public final class WarrantService {
         this.clock = clock;
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
+        this.refusals = new io.escrow.audit.RefusalRecorder(audit);
         // Registered up front so that dashboards show zero rather than no data.
         for (String name : new String[] {"escrow.warrants.filed", "escrow.warrant.approvals", "escrow.warrants.revoked",
                 "escrow.warrant.evidence.mismatches"}) {
@@ -257,8 +259,9 @@ public final class WarrantService {
     }
 
     /**
-     * Appends a leaf for a refused request, in its own transaction, and returns the error to throw:
-     * every rejection is on the record before the caller learns of it.
+     * Records a refused request and returns the error to throw: every rejection is on the record
+     * before the caller learns of it. Concurrent refusals of one kind by one caller share a leaf
+     * with a count ({@link io.escrow.audit.RefusalRecorder}).
      */
     public EscrowException rejected(String type, String caller, String warrantId, EscrowException error) {
         Map<String, Object> f = new LinkedHashMap<>();
@@ -267,7 +270,7 @@ public final class WarrantService {
         }
         f.put("status", error.category().name());
         f.put("reason", error.getMessage());
-        audit.append(type, caller, f);
+        refusals.record(type, caller, f);
         String reason = error instanceof InvalidArgumentException ia ? ia.field() : error.category().name().toLowerCase();
         Counter.builder("escrow.warrant.rejections").description("Warrant requests refused, by action and reason")
                 .tag("action", type).tag("reason", reason).register(meters).increment();
