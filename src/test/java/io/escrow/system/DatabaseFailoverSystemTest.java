@@ -16,9 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -103,19 +101,7 @@ class DatabaseFailoverSystemTest {
         assertTrue(allowed.containsAll(endings.keySet()), "clients were told " + endings);
 
         // Every acknowledged deposit is on the new primary, with the record id and audit index it was acknowledged with.
-        Map<String, String> stored = new HashMap<>();
-        try (Connection c = DriverManager.getConnection(formation.jdbcUrl(), "postgres", "");
-             PreparedStatement ps = c.prepareStatement("select provider_record_id, record_id::text, audit_index from deposits "
-                     + "where provider_record_id like 'failover-%'");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                stored.put(rs.getString(1), rs.getString(2) + "@" + rs.getLong(3));
-            }
-        }
-        for (var e : acknowledged.entrySet()) {
-            assertEquals(e.getValue().getRecordId() + "@" + e.getValue().getAuditIndex(), stored.get(e.getKey()),
-                    "acknowledged deposit " + e.getKey());
-        }
+        DepositStreamLoad.assertAllStored(formation.jdbcUrl(), "failover-", acknowledged);
 
         // The publisher signs the new primary's log: a head covering every leaf appears.
         long leaves;

@@ -14,10 +14,6 @@ import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +82,7 @@ class DatabaseOutageSystemTest {
             System.out.printf("database stopped 20 s: deposits acknowledged again %d ms after it was started; "
                     + "%d acknowledged; streams ended with %s%n", resumedMs, acknowledged.size(), endings);
             assertTrue(Set.of(Status.Code.UNAVAILABLE).containsAll(endings.keySet()), "clients were told " + endings);
-            assertAllStored(run.pg(), "stopped-", acknowledged);
+            DepositStreamLoad.assertAllStored(run.pg().jdbcUrl(), "stopped-", acknowledged);
             var verified = ServiceProcess.escrowctl(run.service().dataDir, "audit", "verify", "--target",
                     "localhost:" + run.service().grpcPort, "--state", root.resolve("verify.state").toString());
             assertEquals(0, verified.exit(), verified.output());
@@ -135,7 +131,7 @@ class DatabaseOutageSystemTest {
                     + "%d acknowledged; streams ended with %s%n", resumedMs, acknowledged.size(), endings);
             assertTrue(Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED).containsAll(endings.keySet()),
                     "clients were told " + endings);
-            assertAllStored(run.pg(), "full-", acknowledged);
+            DepositStreamLoad.assertAllStored(run.pg().jdbcUrl(), "full-", acknowledged);
         } finally {
             exec("umount", "-l", mount.toString());
         }
@@ -149,22 +145,6 @@ class DatabaseOutageSystemTest {
         }
         assertTrue(load.firstAckAfterMark() != 0, "no deposit acknowledged within 60 s; " + load.errorSamples());
         return TimeUnit.NANOSECONDS.toMillis(load.firstAckAfterMark() - since);
-    }
-
-    private static void assertAllStored(StandalonePostgres pg, String prefix, Map<String, DepositReceipt> acknowledged)
-            throws Exception {
-        Map<String, String> stored = new HashMap<>();
-        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), "postgres", "");
-             ResultSet rs = c.createStatement().executeQuery("select provider_record_id, record_id::text, audit_index "
-                     + "from deposits where provider_record_id like '" + prefix + "%'")) {
-            while (rs.next()) {
-                stored.put(rs.getString(1), rs.getString(2) + "@" + rs.getLong(3));
-            }
-        }
-        for (var e : acknowledged.entrySet()) {
-            assertEquals(e.getValue().getRecordId() + "@" + e.getValue().getAuditIndex(), stored.get(e.getKey()),
-                    "acknowledged deposit " + e.getKey());
-        }
     }
 
     private static void exec(String... cmd) throws Exception {

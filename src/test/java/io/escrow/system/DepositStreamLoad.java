@@ -208,4 +208,26 @@ final class DepositStreamLoad implements AutoCloseable {
             t.join(TimeUnit.SECONDS.toMillis(90));
         }
     }
+
+    /**
+     * Every acknowledged deposit is in the database at {@code jdbcUrl}, with the record id and
+     * audit index it was acknowledged with ({@code prefix}: this load's provider_record_ids).
+     */
+    static void assertAllStored(String jdbcUrl, String prefix, Map<String, DepositReceipt> acknowledged) throws Exception {
+        Map<String, String> stored = new java.util.HashMap<>();
+        try (var c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", "");
+             var ps = c.prepareStatement("select provider_record_id, record_id::text, audit_index from deposits "
+                     + "where provider_record_id like ?")) {
+            ps.setString(1, prefix + "%");
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    stored.put(rs.getString(1), rs.getString(2) + "@" + rs.getLong(3));
+                }
+            }
+        }
+        for (var e : acknowledged.entrySet()) {
+            org.junit.jupiter.api.Assertions.assertEquals(e.getValue().getRecordId() + "@" + e.getValue().getAuditIndex(),
+                    stored.get(e.getKey()), "acknowledged deposit " + e.getKey());
+        }
+    }
 }

@@ -24,6 +24,12 @@ import org.bouncycastle.math.ec.ECPoint;
  * 2^(t-1) candidates are tried against the AEAD tag. Each custodian is asked for one ECDH per
  * record.
  *
+ * <p>Every candidate is tried, not only up to the first that opens: AES-GCM does not commit to
+ * its key, so a crafted record can carry a tag that verifies under two keys, and would open to
+ * different plaintexts depending on which candidate, or which custodians, came first. A record
+ * that opens under more than one candidate, or to different plaintexts under different
+ * custodian subsets, is refused.
+ *
  * <p>If no candidate opens, the record was tampered with or a custodian answered wrongly. With a
  * spare custodian available the decryptor adds partials and tries other t-subsets; a custodian
  * left out of the subset that opens, and whose result does not fit it, is reported as
@@ -90,7 +96,7 @@ public final class ThresholdDecryptor {
             for (List<Partial> subset : subsetsContaining(partials, key.threshold(), extra)) {
                 byte[] pt = tryOpen(key, subset, enc, pkR, context, aad, ciphertext);
                 if (pt != null) {
-                    faults.addAll(inconsistent(key, partials, subset, enc, pkR, context, aad, ciphertext));
+                    faults.addAll(inconsistent(key, partials, subset, pt, enc, pkR, context, aad, ciphertext));
                     return new Opening(pt, ids(subset), List.copyOf(faults));
                 }
             }
@@ -146,7 +152,10 @@ public final class ThresholdDecryptor {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
-    /** Tries every relative sign combination of the subset's partials against the AEAD tag. */
+    /**
+     * Tries every relative sign combination of the subset's partials against the AEAD tag: the
+     * plaintext if exactly one opens, null if none does; more than one is refused.
+     */
     private byte[] tryOpen(KeyRecord key, List<Partial> subset, byte[] enc, byte[] pkR, byte[] context,
                            byte[] aad, byte[] ciphertext) {
         BigInteger[] c = coefficients(key, subset);
@@ -163,18 +172,29 @@ public final class ThresholdDecryptor {
         }
         ECPoint[] points = sums.stream().filter(p -> !p.isInfinity()).toArray(ECPoint[]::new);
         P256.CURVE.normalizeAll(points);
+        byte[] opened = null;
         for (ECPoint z : points) {
             byte[] dh = P256.xBytes(z);
             try {
                 byte[] pt = hpke.openWithDhAndContextOrNull(dh, enc, pkR, context, aad, ciphertext);
+                if (pt != null && opened != null) {
+                    Arrays.fill(pt, (byte) 0);
+                    Arrays.fill(opened, (byte) 0);
+                    throw ambiguous(subset);
+                }
                 if (pt != null) {
-                    return pt;
+                    opened = pt;
                 }
             } finally {
                 Arrays.fill(dh, (byte) 0);
             }
         }
-        return null;
+        return opened;
+    }
+
+    private static CiphertextRejectedException ambiguous(List<Partial> subset) {
+        return new CiphertextRejectedException("opens under more than one key with custodians " + ids(subset)
+                + ": AES-GCM does not commit to its key, so this record could decrypt to different session keys; refused");
     }
 
     /**
@@ -198,8 +218,8 @@ public final class ThresholdDecryptor {
     }
 
     /** Partials outside the opening subset that do not fit it when swapped in. */
-    private List<CustodianFault> inconsistent(KeyRecord key, List<Partial> all, List<Partial> good, byte[] enc, byte[] pkR,
-                                              byte[] context, byte[] aad, byte[] ciphertext) {
+    private List<CustodianFault> inconsistent(KeyRecord key, List<Partial> all, List<Partial> good, byte[] opened, byte[] enc,
+                                              byte[] pkR, byte[] context, byte[] aad, byte[] ciphertext) {
         List<CustodianFault> out = new ArrayList<>();
         for (Partial p : all) {
             if (good.contains(p)) {
@@ -211,7 +231,12 @@ public final class ThresholdDecryptor {
             if (pt == null) {
                 out.add(new CustodianFault(p.custodianId(), "answered inconsistently with the other custodians"));
             } else {
+                boolean same = Arrays.equals(pt, opened);
                 Arrays.fill(pt, (byte) 0);
+                if (!same) {
+                    Arrays.fill(opened, (byte) 0);
+                    throw ambiguous(swapped);
+                }
             }
         }
         return out;

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
-import com.google.protobuf.Duration;
 import io.escrow.proto.v1.ActivateShareRequest;
 import io.escrow.proto.v1.Activation;
 import io.escrow.proto.v1.CustodianServiceGrpc;
@@ -15,8 +13,6 @@ import io.escrow.proto.v1.WarrantServiceGrpc;
 import io.escrow.recovery.CustodianAccess;
 import io.escrow.storage.Database;
 import io.escrow.testing.AuditProbe;
-import io.escrow.testing.TestAuthorities;
-import io.escrow.testing.TestTokens;
 import io.escrow.testing.Warrants;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -24,7 +20,6 @@ import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
@@ -61,11 +56,7 @@ class ActivationRegistryLockingTest {
     }
 
     private static ActivateShareRequest activation(Warrant w, String custodian) throws Exception {
-        String pin = Files.readString(TestTokens.hsmDir().resolve("pins").resolve(custodian + ".pin")).strip();
-        return ActivateShareRequest.newBuilder().setCustodianId(custodian).setWarrantId(w.getWarrantId())
-                .setCmsSignature(Warrants.sign(w.getSignedBytes().toByteArray(), TestAuthorities.signer(custodian)))
-                .setCredential(ByteString.copyFromUtf8(pin)).setMaxUses(5)
-                .setTtl(Duration.newBuilder().setSeconds(600)).build();
+        return io.escrow.testing.Activations.request(w, custodian, custodian).setMaxUses(5).build();
     }
 
     @Test

@@ -45,7 +45,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -117,15 +116,8 @@ class ConsentGrpcTest {
         return w;
     }
 
-    private static String pin(String custodian) throws Exception {
-        return Files.readString(TestTokens.hsmDir().resolve("pins").resolve(custodian + ".pin")).strip();
-    }
-
     private ActivateShareRequest.Builder activation(Warrant w, String custodian, String signer) throws Exception {
-        return ActivateShareRequest.newBuilder().setCustodianId(custodian).setWarrantId(w.getWarrantId())
-                .setCmsSignature(Warrants.sign(w.getSignedBytes().toByteArray(), TestAuthorities.signer(signer)))
-                .setCredential(ByteString.copyFromUtf8(pin(custodian))).setMaxUses(100)
-                .setTtl(Duration.newBuilder().setSeconds(600));
+        return io.escrow.testing.Activations.request(w, custodian, signer);
     }
 
     private List<RecoveredKey> recover(Warrant w) {

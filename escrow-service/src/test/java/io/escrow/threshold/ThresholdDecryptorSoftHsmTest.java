@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import org.bouncycastle.math.ec.ECPoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -63,6 +64,38 @@ class ThresholdDecryptorSoftHsmTest {
                 assertEquals(subset.stream().map(Pkcs11ShareToken::custodianId).toList(), opening.custodiansUsed());
             }
         }
+    }
+
+    /**
+     * AES-GCM is not key-committing: a record crafted so that its tag verifies under both sign
+     * candidates of a 2-of-3 subset would open to two different session keys. It is refused.
+     */
+    @Test
+    void open_recordThatOpensUnderTwoCandidates_isRejected() throws Exception {
+        List<Pkcs11ShareToken> tokens = five.subList(0, 2);
+        Hpke.KeyPair ephemeral = Hpke.generateKeyPair(RNG);
+        int[] indices = new int[2];
+        ECPoint[] terms = new ECPoint[2];
+        BigInteger[] c;
+        for (int i = 0; i < 2; i++) {
+            indices[i] = k23.shareOf(tokens.get(i).custodianId()).orElseThrow().index();
+        }
+        c = Lagrange.integerCoefficients(indices, k23.scale());
+        for (int i = 0; i < 2; i++) {
+            ECPoint partial = P256.liftX(tokens.get(i).deriveX(k23.keyId(), ephemeral.publicKey()));
+            terms[i] = ThresholdDecryptor.smallMultiple(partial, c[i].abs());
+        }
+        byte[] dhPlus = P256.xBytes(terms[0].add(terms[1]).normalize());
+        byte[] dhMinus = P256.xBytes(terms[0].subtract(terms[1]).normalize());
+        byte[] enc = ephemeral.publicKeyBytes();
+        byte[] crafted = io.escrow.hpke.TwoKeyCiphertext.craft(HPKE, dhPlus, dhMinus, enc, k23.publicKeyBytes(), INFO, AAD);
+        byte[] one = HPKE.openWithDhOrNull(dhPlus, enc, k23.publicKeyBytes(), INFO, AAD, crafted);
+        byte[] other = HPKE.openWithDhOrNull(dhMinus, enc, k23.publicKeyBytes(), INFO, AAD, crafted);
+        assertTrue(one != null && other != null, "the crafted record opens under both candidates");
+        assertNotEquals(new BigInteger(1, one), new BigInteger(1, other), "to different session keys");
+
+        var e = assertThrows(CiphertextRejectedException.class, () -> DECRYPTOR.open(k23, tokens, enc, INFO, AAD, crafted));
+        assertTrue(e.getMessage().contains("opens under more than one key"), e.getMessage());
     }
 
     @Test
