@@ -60,6 +60,14 @@ final class LoadCommand implements Callable<Integer> {
             + "(default: http://<target host>:8080/q/metrics)")
     String metricsUrl;
 
+    @Option(names = "--fill", description = "Instead of the phases: fill the database with this many valid deposits "
+            + "(4 DepositStreams), showing progress; resumable (see --fill-state).")
+    Long fill;
+
+    @Option(names = "--fill-state", description = "where --fill keeps its seed and progress, to resume after a stop "
+            + "(default: <data-dir>/load-fill.state)")
+    Path fillState;
+
     private static final int POOL = 512;
 
     @Override
@@ -77,6 +85,13 @@ final class LoadCommand implements Callable<Integer> {
             IntConsumer deposit = i -> blocking.deposit(pool.get(i % POOL).toBuilder()
                     .setProviderRecordId("load-" + run + "-" + seq.incrementAndGet()).build());
             IntConsumer noop = i -> health.check(HealthCheckRequest.getDefaultInstance());
+            if (fill != null) {
+                if (fill < 1) {
+                    throw CliException.usage("--fill must be at least 1");
+                }
+                new FillLoad(channel, key, fillState != null ? fillState : dataDir().resolve("load-fill.state")).run(fill);
+                return 0;
+            }
             if (soak != null) {
                 if (soak.isNegative() || soak.isZero() || soakRate < 1 || soakRate > 100_000) {
                     throw CliException.usage("--soak must be positive and --soak-rate 1..100000");
