@@ -7,7 +7,6 @@ import io.escrow.merkle.MerkleHash;
 import io.escrow.merkle.MerkleTree;
 import io.escrow.merkle.NodeSource;
 import io.escrow.storage.Database;
-import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -94,7 +93,7 @@ public final class AuditTree {
                     }
                 }
             }
-            insertNodes(c, nodes);
+            TileStore.append(c, nodes);
             try (PreparedStatement ps = c.prepareStatement("update audit_tree set size = ? where id = 1")) {
                 ps.setLong(1, until);
                 ps.executeUpdate();
@@ -147,23 +146,6 @@ public final class AuditTree {
              ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);
-        }
-    }
-
-    private static void insertNodes(Connection c, List<Frontier.Node> nodes) throws SQLException {
-        int n = nodes.size();
-        Short[] level = new Short[n];
-        Long[] idx = new Long[n];
-        byte[][] hash = new byte[n][];
-        for (int i = 0; i < n; i++) {
-            level[i] = (short) nodes.get(i).level();
-            idx[i] = nodes.get(i).index();
-            hash[i] = nodes.get(i).hash();
-        }
-        try (PreparedStatement ps = c.prepareStatement(
-                "insert into audit_nodes (level, idx, hash) select * from unnest(?::smallint[], ?::bigint[], ?::bytea[])")) {
-            SqlArrays.bind(c, ps, 1, new String[] {"smallint", "bigint", "bytea"}, level, idx, hash);
-            ps.executeUpdate();
         }
     }
 

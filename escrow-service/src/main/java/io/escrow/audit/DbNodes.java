@@ -1,17 +1,22 @@
 package io.escrow.audit;
 
 import io.escrow.merkle.NodeSource;
+import io.escrow.merkle.Tiles;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
-/** Stored perfect-subtree hashes, read on demand and cached for one computation. */
+/**
+ * Perfect-subtree hashes from the stored tiles ({@code audit_tiles}, see {@link Tiles}), read on
+ * demand and cached for one computation.
+ */
 final class DbNodes implements NodeSource {
     private final Connection c;
-    private final Map<Long, byte[]> cache = new HashMap<>();
+    private final Map<Tiles.TileId, byte[]> tiles = new HashMap<>();
 
     DbNodes(Connection c) {
         this.c = c;
@@ -21,51 +26,52 @@ final class DbNodes implements NodeSource {
         return ((long) level << 58) | index;
     }
 
-    /** Loads these nodes (keys from {@link #key}) in one query. */
-    void prefetch(java.util.Set<Long> keys) {
-        if (keys.isEmpty()) {
-            return;
-        }
-        Short[] levels = new Short[keys.size()];
-        Long[] idx = new Long[keys.size()];
-        int i = 0;
+    /** Loads the tiles these nodes (keys from {@link #key}) lie in, in one query. */
+    void prefetch(Set<Long> keys) {
+        Set<Tiles.TileId> wanted = new java.util.HashSet<>();
         for (long k : keys) {
-            levels[i] = (short) (k >>> 58);
-            idx[i++] = k & ((1L << 58) - 1);
-        }
-        try (PreparedStatement ps = c.prepareStatement("select n.level, n.idx, n.hash from audit_nodes n "
-                + "join unnest(?::smallint[], ?::bigint[]) as w(level, idx) on n.level = w.level and n.idx = w.idx")) {
-            io.escrow.storage.SqlArrays.bind(c, ps, 1, new String[] {"int2", "int8"}, levels, idx);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    cache.put(key(rs.getShort(1), rs.getLong(2)), rs.getBytes(3));
-                }
+            Tiles.TileId t = Tiles.tileOf((int) (k >>> 58), k & ((1L << 58) - 1));
+            if (!tiles.containsKey(t)) {
+                wanted.add(t);
             }
-        } catch (SQLException e) {
-            throw new io.escrow.storage.StorageUnavailableException("reading audit_nodes failed: " + e.getMessage(), e);
         }
+        load(wanted);
     }
 
     @Override
     public byte[] perfect(int level, long index) {
-        long key = key(level, index);
-        byte[] h = cache.get(key);
-        if (h != null) {
-            return h;
+        Tiles.TileId t = Tiles.tileOf(level, index);
+        if (!tiles.containsKey(t)) {
+            load(Set.of(t));
         }
-        try (PreparedStatement ps = c.prepareStatement("select hash from audit_nodes where level = ? and idx = ?")) {
-            ps.setShort(1, (short) level);
-            ps.setLong(2, index);
+        byte[] tile = tiles.get(t);
+        if (tile == null) {
+            throw new IllegalStateException("audit_tiles lacks tile " + t.level() + "/" + t.index() + " for node " + level + "/" + index);
+        }
+        return Tiles.subtree(tile, level, index);
+    }
+
+    private void load(Set<Tiles.TileId> wanted) {
+        if (wanted.isEmpty()) {
+            return;
+        }
+        Short[] levels = new Short[wanted.size()];
+        Long[] idx = new Long[wanted.size()];
+        int i = 0;
+        for (Tiles.TileId t : wanted) {
+            levels[i] = (short) t.level();
+            idx[i++] = t.index();
+        }
+        try (PreparedStatement ps = c.prepareStatement("select t.tile_level, t.tile_index, t.hashes from audit_tiles t "
+                + "join unnest(?::smallint[], ?::bigint[]) as w(l, i) on t.tile_level = w.l and t.tile_index = w.i")) {
+            io.escrow.storage.SqlArrays.bind(c, ps, 1, new String[] {"int2", "int8"}, levels, idx);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new IllegalStateException("audit_nodes lacks node " + level + "/" + index);
+                while (rs.next()) {
+                    tiles.put(new Tiles.TileId(rs.getShort(1), rs.getLong(2)), rs.getBytes(3));
                 }
-                h = rs.getBytes(1);
             }
         } catch (SQLException e) {
-            throw new io.escrow.storage.StorageUnavailableException("reading audit_nodes failed: " + e.getMessage(), e);
+            throw new io.escrow.storage.StorageUnavailableException("reading audit_tiles failed: " + e.getMessage(), e);
         }
-        cache.put(key, h);
-        return h;
     }
 }
