@@ -47,10 +47,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--agents", description = "Also measure 2-of-3 recovery through custodian agents on loopback, in the same run.")
     boolean agents;
 
+    @Option(names = "--token-latency", description = "Also measure 2-of-3 decapsulation with this delay before every "
+            + "in-token ECDH, as a network HSM's round trip (e.g. 2ms), next to the same tokens without it.")
+    String tokenLatency;
+
     private static final String AGENT_SUBJECT = "bench-subject";
 
     @Override
     public Integer call() throws Exception {
+        java.time.Duration latency = tokenLatency == null ? null : DelayedShareToken.parse(tokenLatency);
         EscrowSettings settings = CliConfig.settings(null, Map.of());
         SoftHsmProvisioner.requireSoftHsmConf(settings.softHsmConf());
         List<String> labels = List.of("bench-1", "bench-2", "bench-3", "bench-4", "bench-5");
@@ -97,6 +102,23 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             System.out.println("ratio = decaps/s ÷ (raw ECDH/s at the same thread count ÷ t); 1.00 means no host overhead.");
+            if (latency != null) {
+                List<Hpke.Sealed> sealed = seal(k23, rng);
+                List<io.escrow.threshold.ShareToken> delayed = tokens.subList(0, 3).stream()
+                        .<io.escrow.threshold.ShareToken>map(tk -> new DelayedShareToken(tk, latency)).toList();
+                for (int threads = 1; threads <= 2; threads++) {
+                    double plain = measure(threads, (thread, i) -> {
+                        Hpke.Sealed s = sealed.get(i % sealed.size());
+                        decryptor.open(k23, tokens.subList(0, 3), s.enc(), INFO, AAD, s.ciphertext());
+                    });
+                    double slow = measure(threads, (thread, i) -> {
+                        Hpke.Sealed s = sealed.get(i % sealed.size());
+                        decryptor.open(k23, delayed, s.enc(), INFO, AAD, s.ciphertext());
+                    });
+                    System.out.printf("threshold decaps 2-of-3, %d thread%s, token latency %s: %,10.0f /s   without: %,10.0f /s   "
+                            + "ratio %.2f%n", threads, threads == 1 ? " " : "s", tokenLatency, slow, plain, slow / plain);
+                }
+            }
             if (agents) {
                 // The same 2-of-3 key and tokens, each token behind its own custodian agent.
                 double direct = measure(1, (thread, i) -> {
