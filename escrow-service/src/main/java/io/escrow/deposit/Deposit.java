@@ -146,12 +146,18 @@ public final class Deposit {
         return ciphertext;
     }
 
-    public byte[] digestBytes() {
-        return digest.clone();
+    /** Same subject, key, window, enc and ciphertext: a replay of {@code other}, whatever its provider_record_id. */
+    boolean sameContent(Deposit other) {
+        return MessageDigest.isEqual(digest, other.digest);
     }
 
-    boolean sameContent(byte[] otherDigest) {
-        return MessageDigest.isEqual(digest, otherDigest);
+    /**
+     * A deposit as the database holds it, read back to tell a replay from a conflict. Not
+     * validated again: it was validated before it was stored.
+     */
+    static Deposit stored(String providerRecordId, String subjectId, String keyId, long coversFrom, long coversUntil, byte[] enc,
+                          byte[] ciphertext) {
+        return new Deposit(providerRecordId, subjectId, keyId, coversFrom, coversUntil, enc, ciphertext);
     }
 
     @Override

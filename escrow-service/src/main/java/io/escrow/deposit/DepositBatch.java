@@ -68,7 +68,7 @@ final class DepositBatch {
             Held h = held[slot[i]];
             if (h.fresh() && first[i]) {
                 outcomes.add(Optional.of(h.receipt(s, false)));
-            } else if (s.deposit().sameContent(h.requestDigest())) {
+            } else if (h.sameContent(s.deposit())) {
                 outcomes.add(Optional.of(h.receipt(s, true)));
             } else {
                 outcomes.add(Optional.empty());
@@ -83,9 +83,14 @@ final class DepositBatch {
      * answered against it: its first submission if fresh, otherwise a replay if identical and a
      * conflict if not.
      */
-    private record Held(UUID recordId, byte[] requestDigest, long auditIndex, boolean fresh) {
+    private record Held(UUID recordId, long auditIndex, boolean fresh, Deposit stored) {
         Receipt receipt(Submission s, boolean replayed) {
             return new Receipt(recordId, s.deposit().providerRecordId(), auditIndex, replayed);
+        }
+
+        /** Whether {@code d} is this deposit again, field for field (a replay), rather than other content under its id. */
+        boolean sameContent(Deposit d) {
+            return d.sameContent(stored);
         }
     }
 
@@ -102,7 +107,6 @@ final class DepositBatch {
         Long[] until = new Long[n];
         byte[][] enc = new byte[n][];
         byte[][] ct = new byte[n][];
-        byte[][] digest = new byte[n][];
         byte[][] leaf = new byte[n][];
         for (int i = 0; i < n; i++) {
             Submission s = distinct.get(i);
@@ -116,21 +120,26 @@ final class DepositBatch {
             until[i] = d.coversUntil();
             enc[i] = d.encRef();
             ct[i] = d.ciphertextRef();
-            digest[i] = d.digestBytes();
             leaf[i] = leaf(s, recordId[i], subjects, now);
         }
         Held[] out = new Held[n];
         try (PreparedStatement ps = c.prepareStatement(
-                "select ord, record_id, request_digest, audit_index, stored from deposit_batch("
+                "select ord, record_id, audit_index, stored, held_subject_id, held_key_id, held_covers_from, held_covers_until, "
+                        + "held_enc, held_ciphertext from deposit_batch_v2("
                         + "?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
-                        + "?::bytea[], ?::bytea[], ?::bytea[], ?::bytea[], ?, ?)")) {
-            SqlArrays.bind(c, ps, 1, new String[] {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea", "bytea", "bytea"},
-                    recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct, digest, leaf);
-            ps.setString(12, LEAF_TYPE);
-            ps.setTimestamp(13, Timestamp.from(now));
+                        + "?::bytea[], ?::bytea[], ?::bytea[], ?, ?)")) {
+            SqlArrays.bind(c, ps, 1, new String[] {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea", "bytea"},
+                    recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct, leaf);
+            ps.setString(11, LEAF_TYPE);
+            ps.setTimestamp(12, Timestamp.from(now));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out[rs.getInt(1) - 1] = new Held(rs.getObject(2, UUID.class), rs.getBytes(3), rs.getLong(4), rs.getBoolean(5));
+                    int i = rs.getInt(1) - 1;
+                    boolean fresh = rs.getBoolean(4);
+                    // A fresh row holds this very submission; later repeats in the batch compare against it.
+                    Deposit stored = fresh ? distinct.get(i).deposit() : Deposit.stored(distinct.get(i).deposit().providerRecordId(), rs.getString(5),
+                            rs.getString(6), rs.getLong(7), rs.getLong(8), rs.getBytes(9), rs.getBytes(10));
+                    out[i] = new Held(rs.getObject(2, UUID.class), rs.getLong(3), fresh, stored);
                 }
             }
         }

@@ -120,6 +120,30 @@ class DepositBatchTest {
         assertEquals(withReplayed(first, true), out.get(1).orElseThrow(), "identical content: the stored receipt");
     }
 
+    /**
+     * Since V11 a replay is told from a conflict by the stored fields themselves: no digest is
+     * stored, and one byte of difference in the ciphertext is a conflict.
+     */
+    @Test
+    void store_keepsNoDigest_andOneDifferingCiphertextByteIsAConflict() throws Exception {
+        Deposit d = deposit("fields-" + UUID.randomUUID(), "alice");
+        Receipt stored = store(List.of(new Submission("provider-a", d))).get(0).orElseThrow();
+        byte[] ct = d.ciphertextRef().clone();
+        ct[ct.length - 1] ^= 1;
+        Deposit tampered = Deposit.validate(d.providerRecordId(), d.subjectId(), d.keyId(), Instant.ofEpochSecond(d.coversFrom()),
+                Instant.ofEpochSecond(d.coversUntil()), d.encRef(), ct, keys);
+        List<Optional<Receipt>> out = store(List.of(new Submission("provider-a", tampered), new Submission("provider-a", d)));
+        assertTrue(out.get(0).isEmpty(), "one byte of ciphertext differs: ALREADY_EXISTS");
+        assertEquals(withReplayed(stored, true), out.get(1).orElseThrow());
+        try (Connection c = db.connection(); var ps = c.prepareStatement("select request_digest from deposits where record_id = ?")) {
+            ps.setObject(1, stored.recordId());
+            try (var rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals(null, rs.getBytes(1), "no digest is stored");
+            }
+        }
+    }
+
     @Test
     void store_ofOnlyReplays_writesNoLeaf() throws Exception {
         Deposit d = deposit("replay-" + UUID.randomUUID(), "alice");
