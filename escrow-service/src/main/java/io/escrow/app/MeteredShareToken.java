@@ -1,6 +1,5 @@
 package io.escrow.app;
 
-import io.escrow.threshold.SecretScalar;
 import io.escrow.threshold.ShareToken;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,13 +11,12 @@ import org.bouncycastle.math.ec.ECPoint;
  * and failures ({@code escrow.custodian.ecdh.errors}), tagged with the custodian. Keeps the
  * threshold core and the PKCS#11 code free of any metrics library.
  */
-final class MeteredShareToken implements ShareToken {
-    private final ShareToken token;
+final class MeteredShareToken extends io.escrow.threshold.ForwardingShareToken {
     private final Timer latency;
     private final Counter errors;
 
     MeteredShareToken(ShareToken token, MeterRegistry meters) {
-        this.token = token;
+        super(token);
         this.latency = Timer.builder("escrow.custodian.ecdh.latency").description("In-token ECDH per custodian")
                 .tag("custodian", token.custodianId()).publishPercentiles(0.5, 0.99).register(meters);
         this.errors = Counter.builder("escrow.custodian.ecdh.errors").description("Failed in-token ECDH per custodian")
@@ -27,26 +25,6 @@ final class MeteredShareToken implements ShareToken {
 
     boolean wraps(ShareToken t) {
         return token == t;
-    }
-
-    @Override
-    public String custodianId() {
-        return token.custodianId();
-    }
-
-    @Override
-    public boolean hasShare(String keyId) {
-        return token.hasShare(keyId);
-    }
-
-    @Override
-    public void importShare(String keyId, SecretScalar share, ECPoint publicShare) {
-        token.importShare(keyId, share, publicShare);
-    }
-
-    @Override
-    public void deleteShare(String keyId) {
-        token.deleteShare(keyId);
     }
 
     @Override
@@ -60,10 +38,5 @@ final class MeteredShareToken implements ShareToken {
         } finally {
             latency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
-    }
-
-    @Override
-    public String toString() {
-        return token.toString();
     }
 }

@@ -1,6 +1,5 @@
 package io.escrow.cli;
 
-import io.escrow.threshold.SecretScalar;
 import io.escrow.threshold.ShareToken;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
@@ -13,17 +12,16 @@ import org.bouncycastle.math.ec.ECPoint;
  * fixed time, as a network HSM's round trip would. The wait holds no lock, since such an HSM
  * serves many sessions at once; only the calling thread waits.
  */
-final class DelayedShareToken implements ShareToken {
+final class DelayedShareToken extends io.escrow.threshold.ForwardingShareToken {
     private static final Pattern LATENCY = Pattern.compile("(\\d{1,6})(us|ms)");
 
-    private final ShareToken token;
     private final long delayNanos;
 
     DelayedShareToken(ShareToken token, Duration delay) {
+        super(token);
         if (delay.isNegative()) {
             throw new IllegalArgumentException("a delay cannot be negative");
         }
-        this.token = token;
         this.delayNanos = delay.toNanos();
     }
 
@@ -49,26 +47,6 @@ final class DelayedShareToken implements ShareToken {
             LockSupport.parkNanos(left);
         }
         return token.deriveX(keyId, point);
-    }
-
-    @Override
-    public String custodianId() {
-        return token.custodianId();
-    }
-
-    @Override
-    public boolean hasShare(String keyId) {
-        return token.hasShare(keyId);
-    }
-
-    @Override
-    public void importShare(String keyId, SecretScalar share, ECPoint publicShare) {
-        token.importShare(keyId, share, publicShare);
-    }
-
-    @Override
-    public void deleteShare(String keyId) {
-        token.deleteShare(keyId);
     }
 
     @Override
