@@ -73,6 +73,8 @@ public final class RefusalRecorder {
                 group.written.completeExceptionally(e);
                 throw e;
             } finally {
+                // Whatever ended the write (an Error too), the refusals waiting on it are answered.
+                group.written.completeExceptionally(new IllegalStateException("the refusal could not be recorded"));
                 writer.unlock();
             }
         } else {
