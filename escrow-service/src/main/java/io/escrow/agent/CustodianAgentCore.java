@@ -55,10 +55,18 @@ public final class CustodianAgentCore implements AutoCloseable {
     private final Clock clock;
     private final AgentLedger ledger;
     private final AgentJournal journal;
+    private final PageDeriver deriver;
 
     public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
                               TrustAnchors custodianAnchor, LogEvidence log, java.util.Optional<KeyAttestor.Signer> attestation,
                               Path journalFile, Clock clock) {
+        this(custodianId, token, authorities, policy, custodianAnchor, log, attestation, journalFile, clock, 1);
+    }
+
+    /** @param sessions token sessions a page's ECDHs use at once (1..64; see {@link PageDeriver}) */
+    public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
+                              TrustAnchors custodianAnchor, LogEvidence log, java.util.Optional<KeyAttestor.Signer> attestation,
+                              Path journalFile, Clock clock, int sessions) {
         if (!token.custodianId().equals(custodianId)) {
             throw new IllegalArgumentException("the token belongs to " + token.custodianId() + ", not " + custodianId);
         }
@@ -75,6 +83,7 @@ public final class CustodianAgentCore implements AutoCloseable {
         this.clock = clock;
         this.ledger = new AgentLedger(custodianId);
         this.journal = AgentJournal.open(journalFile, ledger::apply);
+        this.deriver = new PageDeriver(token, sessions);
     }
 
     public String custodianId() {
@@ -227,11 +236,7 @@ public final class CustodianAgentCore implements AutoCloseable {
             }
             record(new AgentJournal.Opened(warrantId, now, records.stream().map(PartialRequest::recordId).toList()));
         }
-        List<byte[]> out = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            out.add(token.deriveX(records.get(i).keyId(), points.get(i)));
-        }
-        return out;
+        return deriver.derive(records.stream().map(PartialRequest::keyId).toList(), points);
     }
 
     /** Attests the key record, once this agent's token is shown to hold its share ({@link KeyAttestor}). */
@@ -264,6 +269,7 @@ public final class CustodianAgentCore implements AutoCloseable {
 
     @Override
     public void close() {
+        deriver.close();
         journal.close();
     }
 

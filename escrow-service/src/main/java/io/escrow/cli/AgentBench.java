@@ -63,6 +63,12 @@ final class AgentBench {
     /** Records per second opened through agents, over {@code seconds} after a one-second warm-up. */
     static double measure(KeyRecord key, List<? extends ShareToken> tokens, List<Hpke.Sealed> sealed, byte[] info, String subject,
                           int seconds) throws Exception {
+        return measure(key, tokens, sealed, info, subject, seconds, 1);
+    }
+
+    /** As above, each agent deriving a page on {@code sessions} token sessions at once. */
+    static double measure(KeyRecord key, List<? extends ShareToken> tokens, List<Hpke.Sealed> sealed, byte[] info, String subject,
+                          int seconds, int sessions) throws Exception {
         Path dir = Files.createTempDirectory("escrow-agent-bench-");
         Instant now = Instant.now();
         CertificateIssuer.Issued courtCa = CertificateIssuer.selfSignedCa("CN=Bench court CA", now.minusSeconds(3600),
@@ -94,7 +100,7 @@ final class AgentBench {
                 CustodianAgentCore agent = new CustodianAgentCore(id, token, authorities, WarrantPolicy.of(null, authorities.names()),
                         new TrustAnchors(Map.of(id, List.of(ca.certificate()))), log.pinned(), Optional.empty(),
                         dir.resolve(id).resolve("journal"),
-                        Clock.systemUTC());
+                        Clock.systemUTC(), sessions);
                 open.add(agent);
                 byte[] statement = ConsentStatement.of(id, warrantId, signedBytes, approvals, ConsentStatement.MAX_USES,
                         now.plusSeconds(3600)).encode();

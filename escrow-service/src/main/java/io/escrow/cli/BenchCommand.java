@@ -129,6 +129,16 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("threshold decaps 2-of-3, tokens in process, 1 thread: %,10.0f /s%n", direct);
                 System.out.printf("threshold decaps 2-of-3, through agents (loopback gRPC, pages of %d, log evidence checked, "
                         + "journal forced): %,10.0f /s   ratio %.2f (target >= 0.80)%n", AgentBench.PAGE, viaAgents, viaAgents / direct);
+                if (latency != null) {
+                    List<io.escrow.threshold.ShareToken> delayed = tokens.subList(0, 2).stream()
+                            .<io.escrow.threshold.ShareToken>map(tk -> new DelayedShareToken(tk, latency)).toList();
+                    for (int sessions : new int[] {1, 8}) {
+                        double slow = AgentBench.measure(k23, delayed, agentSealed, INFO, AGENT_SUBJECT, seconds, sessions);
+                        System.out.printf("threshold decaps 2-of-3, through agents, token latency %s, %d session%s per agent: "
+                                + "%,10.0f /s   ratio to no latency %.2f%n", tokenLatency, sessions, sessions == 1 ? "" : "s", slow,
+                                slow / viaAgents);
+                    }
+                }
             }
         } finally {
             for (Pkcs11ShareToken token : tokens) {

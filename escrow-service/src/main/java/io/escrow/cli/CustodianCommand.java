@@ -91,6 +91,11 @@ final class CustodianCommand implements Runnable {
         @Option(names = "--state", description = "directory of the agent's journal (default: ./custodian-agent-<id>)")
         Path state;
 
+        @Option(names = "--sessions", defaultValue = "1", description = "token sessions a page of partials uses at once, 1..64: "
+                + "raise it for a network HSM, which answers each ECDH after a round trip but serves sessions in parallel "
+                + "(default: ${DEFAULT-VALUE})")
+        int sessions;
+
         @Option(names = "--tls-cert", description = "the agent's TLS certificate (PEM)")
         Path tlsCert;
 
@@ -189,6 +194,9 @@ final class CustodianCommand implements Runnable {
             } catch (java.io.IOException e) {
                 throw new ConfigurationException("--log-key: cannot read " + logKey + ": " + e.getMessage());
             }
+            if (sessions < 1 || sessions > 64) {
+                throw CliException.usage("--sessions must be 1..64, got " + sessions);
+            }
             PinSource pin = pinFile != null ? PinSource.file(pinFile) : PinSource.env(pinEnv);
             Pkcs11ShareToken token = Pkcs11ShareToken.open(new TokenConfig(custodianId, library,
                     label == null ? custodianId : label, pin));
@@ -196,7 +204,8 @@ final class CustodianCommand implements Runnable {
             try {
                 agent = new CustodianAgentCore(custodianId, token, authorityAnchors,
                         WarrantPolicy.of(policy, authorityAnchors.names()), ownCa, log, attestationSigner(),
-                        (state == null ? Path.of("custodian-agent-" + custodianId) : state).resolve("journal"), Clock.systemUTC());
+                        (state == null ? Path.of("custodian-agent-" + custodianId) : state).resolve("journal"), Clock.systemUTC(),
+                        sessions);
             } catch (RuntimeException e) {
                 token.close();
                 throw e;
