@@ -52,26 +52,30 @@ final class DbNodes implements NodeSource {
     }
 
     private void load(Set<Tiles.TileId> wanted) {
+        try {
+            tiles.putAll(readTiles(c, wanted));
+        } catch (SQLException e) {
+            throw new io.escrow.storage.StorageUnavailableException("reading audit_tiles failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The stored contents of these tiles (those that exist), in one query. */
+    static Map<Tiles.TileId, byte[]> readTiles(Connection c, java.util.Collection<Tiles.TileId> wanted) throws SQLException {
+        Map<Tiles.TileId, byte[]> out = new HashMap<>();
         if (wanted.isEmpty()) {
-            return;
+            return out;
         }
-        Short[] levels = new Short[wanted.size()];
-        Long[] idx = new Long[wanted.size()];
-        int i = 0;
-        for (Tiles.TileId t : wanted) {
-            levels[i] = (short) t.level();
-            idx[i++] = t.index();
-        }
+        Short[] levels = wanted.stream().map(t -> (short) t.level()).toArray(Short[]::new);
+        Long[] idx = wanted.stream().map(Tiles.TileId::index).toArray(Long[]::new);
         try (PreparedStatement ps = c.prepareStatement("select t.tile_level, t.tile_index, t.hashes from audit_tiles t "
                 + "join unnest(?::smallint[], ?::bigint[]) as w(l, i) on t.tile_level = w.l and t.tile_index = w.i")) {
             io.escrow.storage.SqlArrays.bind(c, ps, 1, new String[] {"int2", "int8"}, levels, idx);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    tiles.put(new Tiles.TileId(rs.getShort(1), rs.getLong(2)), rs.getBytes(3));
+                    out.put(new Tiles.TileId(rs.getShort(1), rs.getLong(2)), rs.getBytes(3));
                 }
             }
-        } catch (SQLException e) {
-            throw new io.escrow.storage.StorageUnavailableException("reading audit_tiles failed: " + e.getMessage(), e);
         }
+        return out;
     }
 }

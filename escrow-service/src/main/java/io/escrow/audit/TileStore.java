@@ -6,7 +6,6 @@ import io.escrow.merkle.Tiles;
 import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -62,23 +61,6 @@ final class TileStore {
 
     /** The stored contents of the tiles that new hashes continue (first new offset above 0). */
     private static Map<Tiles.TileId, byte[]> partialTiles(Connection c, Map<Tiles.TileId, Integer> firstOffset) throws SQLException {
-        List<Tiles.TileId> partial = firstOffset.entrySet().stream().filter(e -> e.getValue() > 0).map(Map.Entry::getKey).toList();
-        Map<Tiles.TileId, byte[]> out = new HashMap<>();
-        if (partial.isEmpty()) {
-            return out;
-        }
-        Short[] level = partial.stream().map(t -> (short) t.level()).toArray(Short[]::new);
-        Long[] index = partial.stream().map(Tiles.TileId::index).toArray(Long[]::new);
-        try (PreparedStatement ps = c.prepareStatement("select t.tile_level, t.tile_index, t.hashes from audit_tiles t "
-                + "join unnest(?::smallint[], ?::bigint[]) as w(l, i) on t.tile_level = w.l and t.tile_index = w.i")) {
-            SqlArrays.bind(c, ps, 1, new String[] {"int2", "int8"}, level, index);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(new Tiles.TileId(rs.getShort(1), rs.getLong(2)), rs.getBytes(3));
-                }
-            }
-        }
-        return out;
+        return DbNodes.readTiles(c, firstOffset.entrySet().stream().filter(e -> e.getValue() > 0).map(Map.Entry::getKey).toList());
     }
-
 }

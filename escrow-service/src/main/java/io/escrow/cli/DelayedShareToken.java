@@ -25,6 +25,11 @@ final class DelayedShareToken extends io.escrow.threshold.ForwardingShareToken {
         this.delayNanos = delay.toNanos();
     }
 
+    /** Each of {@code tokens} behind the same delay. */
+    static java.util.List<ShareToken> all(java.util.List<? extends ShareToken> tokens, Duration delay) {
+        return tokens.stream().<ShareToken>map(t -> new DelayedShareToken(t, delay)).toList();
+    }
+
     /** "2ms", "500us" or an ISO-8601 duration ("PT0.002S"). */
     static Duration parse(String value) {
         Matcher m = LATENCY.matcher(value.strip());

@@ -46,9 +46,9 @@ final class FillLoad {
         List<DepositRequest> pool = pool(state.seed());
         String prefix = "fill-" + HexFormat.of().formatHex(state.seed(), 0, 6) + "-";
         long start = System.nanoTime();
-        long already = state.acknowledged();
+        long already = Math.min(state.acknowledged(), total);
         System.out.printf("fill: %,d deposits to %s over %d DepositStreams, %,d already acknowledged (state %s)%n",
-                total, key.getKeyId(), STREAMS, Math.min(already, total), stateFile);
+                total, key.getKeyId(), STREAMS, already, stateFile);
         AtomicLong[] next = new AtomicLong[STREAMS];
         List<CompletableFuture<Void>> streams = new ArrayList<>();
         // A thread per stream: the common pool may have a single thread on a small machine.
@@ -59,8 +59,8 @@ final class FillLoad {
         });
         for (int s = 0; s < STREAMS; s++) {
             next[s] = new AtomicLong(state.next()[s]);
-            int stream = s;
-            streams.add(CompletableFuture.runAsync(() -> stream(stream, next[stream], total, pool, prefix), senders));
+            AtomicLong position = next[s];
+            streams.add(CompletableFuture.runAsync(() -> stream(position, total, pool, prefix), senders));
         }
         senders.shutdown();
         CompletableFuture<Void> all = CompletableFuture.allOf(streams.toArray(CompletableFuture[]::new));
@@ -90,11 +90,11 @@ final class FillLoad {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("fill: done, %,d deposits acknowledged (%,d this run) in %.1f s, %,.0f deposits/s%n", total,
-                total - Math.min(already, total), seconds, (total - Math.min(already, total)) / seconds);
+                total - already, seconds, (total - already) / seconds);
     }
 
-    /** Sends indexes stream, stream + 4, ... below total from next[stream] on; next advances with each receipt, in order. */
-    private void stream(int stream, AtomicLong next, long total, List<DepositRequest> pool, String prefix) {
+    /** Sends one stream's indexes (next, next + 4, ... below total); next advances with each receipt, in order. */
+    private void stream(AtomicLong next, long total, List<DepositRequest> pool, String prefix) {
         Semaphore window = new Semaphore(IN_FLIGHT);
         CompletableFuture<Void> closed = new CompletableFuture<>();
         StreamObserver<DepositRequest> requests = EscrowServiceGrpc.newStub(channel).depositStream(new StreamObserver<>() {

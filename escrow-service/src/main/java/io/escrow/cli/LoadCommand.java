@@ -77,6 +77,14 @@ final class LoadCommand implements Callable<Integer> {
                 .maxInboundMessageSize(4 << 20).build();
         try {
             EscrowKey key = EscrowServiceGrpc.newBlockingStub(channel).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+            // The fill seals its own seeded pool, so it goes before this one is sealed.
+            if (fill != null) {
+                if (fill < 1) {
+                    throw CliException.usage("--fill must be at least 1");
+                }
+                new FillLoad(channel, key, fillState != null ? fillState : dataDir().resolve("load-fill.state")).run(fill);
+                return 0;
+            }
             List<DepositRequest> pool = sealPool(key);
             String run = Long.toString(System.currentTimeMillis(), 36);
             AtomicLong seq = new AtomicLong();
@@ -85,13 +93,6 @@ final class LoadCommand implements Callable<Integer> {
             IntConsumer deposit = i -> blocking.deposit(pool.get(i % POOL).toBuilder()
                     .setProviderRecordId("load-" + run + "-" + seq.incrementAndGet()).build());
             IntConsumer noop = i -> health.check(HealthCheckRequest.getDefaultInstance());
-            if (fill != null) {
-                if (fill < 1) {
-                    throw CliException.usage("--fill must be at least 1");
-                }
-                new FillLoad(channel, key, fillState != null ? fillState : dataDir().resolve("load-fill.state")).run(fill);
-                return 0;
-            }
             if (soak != null) {
                 if (soak.isNegative() || soak.isZero() || soakRate < 1 || soakRate > 100_000) {
                     throw CliException.usage("--soak must be positive and --soak-rate 1..100000");

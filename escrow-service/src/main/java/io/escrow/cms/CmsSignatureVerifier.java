@@ -132,12 +132,17 @@ public final class CmsSignatureVerifier {
             }
         }
         SignerInformation signer = signers.iterator().next();
-        List<X509CertificateHolder> matches = holders.stream().filter(h -> signer.getSID().match(h)).toList();
+        List<Integer> matches = new ArrayList<>();
+        for (int i = 0; i < holders.size(); i++) {
+            if (signer.getSID().match(holders.get(i))) {
+                matches.add(i);
+            }
+        }
         if (matches.size() != 1) {
             throw reject("must include the signer's certificate");
         }
-        X509CertificateHolder holder = matches.iterator().next();
-        X509Certificate leaf = certificate(holder);
+        X509CertificateHolder holder = holders.get(matches.get(0));
+        X509Certificate leaf = included.get(matches.get(0));
         Instant signingTime = signingTime(signer, now);
         if (signingTime.isAfter(now.plus(CLOCK_SKEW))) {
             throw reject("claims signing time " + signingTime + ", which is in the future");
