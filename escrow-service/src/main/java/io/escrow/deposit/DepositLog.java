@@ -1,6 +1,7 @@
 package io.escrow.deposit;
 
 import io.escrow.audit.SubjectHasher;
+import io.escrow.keys.KeyRetiredException;
 import io.escrow.storage.Database;
 import io.escrow.storage.StorageUnavailableException;
 import io.micrometer.core.instrument.Counter;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -43,6 +45,7 @@ public final class DepositLog implements AutoCloseable {
     private final Clock clock;
     private final RecordIds recordIds;
     private final Consumer<String> log;
+    private final DepositPartitions partitions = new DepositPartitions();
     private final FairQueue<Pending> queue = new FairQueue<>(MAX_QUEUED, MAX_QUEUED_PER_PROVIDER);
     private final Thread writer;
     /**
@@ -130,26 +133,64 @@ public final class DepositLog implements AutoCloseable {
         closeConnection();
     }
 
-    private void commit(List<Pending> batch) {
+    private void commit(List<Pending> all) {
         try {
-            List<Optional<Receipt>> outcomes = DepositBatch.store(connection(), batch.stream().map(Pending::submission).toList(),
-                    subjects, recordIds, clock.instant());
+            List<Pending> batch = withoutRetiredKeys(all);
+            List<Optional<Receipt>> stored;
+            try {
+                stored = store(batch);
+            } catch (SQLException e) {
+                if (!DepositPartitions.isRetirementRace(e)) {
+                    throw e;
+                }
+                // A key was retired since this process last looked: refuse its deposits, store the rest.
+                partitions.forget();
+                batch = withoutRetiredKeys(batch);
+                stored = store(batch);
+            }
             // Only now, with the batch durable, does any caller learn its outcome.
             long now = System.nanoTime();
             batchSize.record(batch.size());
             List<Pending> committed = List.copyOf(batch);
+            List<Optional<Receipt>> outcomes = stored;
             completer.execute(() -> deliver(committed, outcomes, now));
         } catch (SQLException e) {
             closeConnection();
             StorageUnavailableException failure = new StorageUnavailableException("deposit commit failed: " + e.getMessage(), e);
             log.accept(failure.getMessage());
-            for (Pending p : batch) {
+            for (Pending p : all) {
                 if (!p.result().isDone()) {
                     rejected("unavailable");
                     p.result().completeExceptionally(failure);
                 }
             }
         }
+    }
+
+    private List<Optional<Receipt>> store(List<Pending> batch) throws SQLException {
+        if (batch.isEmpty()) {
+            return List.of();
+        }
+        return DepositBatch.store(connection(), batch.stream().map(Pending::submission).toList(), subjects, recordIds, clock.instant());
+    }
+
+    /** Refuses the deposits under retired keys (making the partitions of keys not seen before); returns the rest. */
+    private List<Pending> withoutRetiredKeys(List<Pending> batch) throws SQLException {
+        Set<String> retired = partitions.ensure(connection(), batch.stream().map(p -> p.submission().deposit().keyId()).toList());
+        if (retired.isEmpty()) {
+            return batch;
+        }
+        List<Pending> rest = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            String keyId = p.submission().deposit().keyId();
+            if (retired.contains(keyId)) {
+                rejected("key_retired");
+                p.result().completeExceptionally(new KeyRetiredException(keyId));
+            } else {
+                rest.add(p);
+            }
+        }
+        return rest;
     }
 
     private void deliver(List<Pending> batch, List<Optional<Receipt>> outcomes, long committedNanos) {
