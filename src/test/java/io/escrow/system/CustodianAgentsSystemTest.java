@@ -347,4 +347,72 @@ class CustodianAgentsSystemTest {
         assertEquals(3, after.getAttestationsCount(), after.toString());
         assertTrue(after.getAttestations(0).getStatement().toStringUtf8().contains("key_id=" + rotated));
     }
+
+    /**
+     * Retirement as each party runs it, against separate agent processes: after a rotation, the
+     * operator's escrowctl keys retire is refused until the custodians consent (escrowctl custodian
+     * retire, each with its own certificate); then every agent destroys its share, which
+     * pkcs11-tool no longer lists in any token, deposits under the key are refused on both
+     * replicas, and the audit log, key_retired leaf included, still verifies.
+     */
+    @Test
+    void retiringTheKeyARotationReplaced_destroysItsShareInEveryToken_andTheLogStillVerifies() throws Exception {
+        ManagedChannel viaA = channel(a);
+        ManagedChannel viaB = channel(b);
+        EscrowKey old = EscrowServiceGrpc.newBlockingStub(viaA).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        String subject = "retired-" + UUID.randomUUID() + "@example.org";
+        for (int i = 0; i < 5; i++) {
+            EscrowServiceGrpc.newBlockingStub(viaA).deposit(sealed(old, subject));
+        }
+        String next = "ek-next-" + Long.toString(System.nanoTime() % 1_000_000);
+        var ceremony = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", next);
+        assertEquals(0, ceremony.exit(), ceremony.output());
+        assertEquals(next, EscrowServiceGrpc.newBlockingStub(viaA).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId());
+        String target = "localhost:" + a.grpcPort;
+
+        var early = ServiceProcess.escrowctl(dataDir, "keys", "retire", "--key-id", old.getKeyId(), "--target", target);
+        assertEquals(1, early.exit(), early.output());
+        assertTrue(early.output().contains("needs the signed consent of 2 of its 3 custodians"), early.output());
+        for (int i = 1; i <= 3; i++) {
+            String id = "custodian-" + i;
+            var consent = ServiceProcess.escrowctl(dataDir, "custodian", "retire", "--key-id", old.getKeyId(), "--custodian", id,
+                    "--cert", DemoAuthorities.signerCertificate(dataDir, id).toString(),
+                    "--key", DemoAuthorities.signerKey(dataDir, id).toString(), "--target", target);
+            assertEquals(0, consent.exit(), consent.output());
+            assertTrue(consent.output().contains("escrow/v1/key-retirement"), "the custodian sees what it signs: " + consent.output());
+        }
+        var retired = ServiceProcess.escrowctl(dataDir, "keys", "retire", "--key-id", old.getKeyId(), "--target", target, "--json");
+        assertEquals(0, retired.exit(), retired.output());
+        // Earlier tests in this class deposit under the same key, so at least our five went with it.
+        var dropped = java.util.regex.Pattern.compile("\"deposits_dropped\"\\s*:\\s*(\\d+)").matcher(retired.output());
+        assertTrue(dropped.find(), retired.output());
+        assertTrue(Long.parseLong(dropped.group(1)) >= 5, retired.output());
+
+        String id = org.bouncycastle.util.encoders.Hex.toHexString(old.getKeyId().getBytes(StandardCharsets.UTF_8));
+        for (int i = 1; i <= 3; i++) {
+            String label = "custodian-" + i;
+            ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", label,
+                    "--login", "--pin", Files.readString(dataDir.resolve("hsm/pins/" + label + ".pin")).strip(), "--list-objects")
+                    .redirectErrorStream(true);
+            pb.environment().put("SOFTHSM2_CONF", dataDir.resolve("hsm/softhsm2.conf").toString());
+            Process p = pb.start();
+            String objects = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "pkcs11-tool did not finish: " + objects);
+            assertEquals(0, p.exitValue(), objects);
+            assertTrue(!objects.contains(id), label + " still lists the retired key's share:\n" + objects);
+            assertTrue(objects.contains(org.bouncycastle.util.encoders.Hex.toHexString(next.getBytes(StandardCharsets.UTF_8))),
+                    label + " keeps the new key's share:\n" + objects);
+        }
+        for (ManagedChannel via : List.of(viaA, viaB)) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                    () -> EscrowServiceGrpc.newBlockingStub(via).deposit(sealed(old, subject)));
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.getStatus().toString());
+        }
+        var listed = ServiceProcess.escrowctl(dataDir, "keys", "list", "--target", target);
+        assertTrue(listed.output().lines().anyMatch(l -> l.startsWith(old.getKeyId()) && l.contains("RETIRED")), listed.output());
+        var verified = ServiceProcess.escrowctl(dataDir, "audit", "verify", "--target", target, "--state", root.resolve("retire-verify.state").toString());
+        assertEquals(0, verified.exit(), verified.output());
+    }
 }

@@ -34,23 +34,32 @@ final class AgentJournal implements AutoCloseable {
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
     /** One fact the agent recorded. */
-    sealed interface Entry permits Activated, Opened, Deactivated, Revoked {
-        String warrantId();
-
+    sealed interface Entry permits WarrantFact, RetirementConsented, ShareDestroyed {
         Instant at();
+    }
+
+    /** A fact about one warrant. */
+    sealed interface WarrantFact extends Entry permits Activated, Opened, Deactivated, Revoked {
+        String warrantId();
     }
 
     /** A consent accepted, with the evidence it was checked against. */
     record Activated(String warrantId, Instant at, byte[] signedBytes, SortedMap<String, byte[]> approvals,
-                     byte[] statement) implements Entry {}
+                     byte[] statement) implements WarrantFact {}
 
     /** Partials computed for these records (each one use; a record counts once against max_records). */
-    record Opened(String warrantId, Instant at, List<String> recordIds) implements Entry {}
+    record Opened(String warrantId, Instant at, List<String> recordIds) implements WarrantFact {}
 
-    record Deactivated(String warrantId, Instant at) implements Entry {}
+    record Deactivated(String warrantId, Instant at) implements WarrantFact {}
 
     /** An authority's revocation, checked by the agent. */
-    record Revoked(String warrantId, Instant at, byte[] cms) implements Entry {}
+    record Revoked(String warrantId, Instant at, byte[] cms) implements WarrantFact {}
+
+    /** The custodian's signed consent to retire a key (escrow/v1/key-retirement and its CMS). */
+    record RetirementConsented(String keyId, Instant at, byte[] statement, byte[] cms) implements Entry {}
+
+    /** The token's share of a key destroyed, with the agent's signed escrow/v1/share-destroyed statement. */
+    record ShareDestroyed(String keyId, Instant at, byte[] statement, byte[] cms) implements Entry {}
 
     private final Path file;
     private final FileChannel channel;
@@ -123,9 +132,21 @@ final class AgentJournal implements AutoCloseable {
 
     private static String render(Entry e) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("warrant_id", e.warrantId());
+        if (e instanceof WarrantFact w) {
+            n.put("warrant_id", w.warrantId());
+        }
         n.put("at", e.at().toString());
-        if (e instanceof Activated a) {
+        if (e instanceof RetirementConsented c) {
+            n.put("type", "retirement_consented");
+            n.put("key_id", c.keyId());
+            n.put("statement", B64.encodeToString(c.statement()));
+            n.put("cms", B64.encodeToString(c.cms()));
+        } else if (e instanceof ShareDestroyed d) {
+            n.put("type", "share_destroyed");
+            n.put("key_id", d.keyId());
+            n.put("statement", B64.encodeToString(d.statement()));
+            n.put("cms", B64.encodeToString(d.cms()));
+        } else if (e instanceof Activated a) {
             n.put("type", "activated");
             n.put("signed_bytes", B64.encodeToString(a.signedBytes()));
             ObjectNode approvals = n.putObject("approvals");
@@ -146,9 +167,17 @@ final class AgentJournal implements AutoCloseable {
 
     private static Entry parse(String line) throws JsonProcessingException {
         JsonNode n = JSON.readTree(line);
-        String warrantId = n.get("warrant_id").asText();
         Instant at = Instant.parse(n.get("at").asText());
-        return switch (n.get("type").asText()) {
+        String type = n.get("type").asText();
+        if (type.equals("retirement_consented") || type.equals("share_destroyed")) {
+            String keyId = n.get("key_id").asText();
+            byte[] statement = B64D.decode(n.get("statement").asText());
+            byte[] cms = B64D.decode(n.get("cms").asText());
+            return type.equals("share_destroyed") ? new ShareDestroyed(keyId, at, statement, cms)
+                    : new RetirementConsented(keyId, at, statement, cms);
+        }
+        String warrantId = n.get("warrant_id").asText();
+        return switch (type) {
             case "activated" -> {
                 SortedMap<String, byte[]> approvals = new TreeMap<>();
                 JsonNode given = n.get("approvals");

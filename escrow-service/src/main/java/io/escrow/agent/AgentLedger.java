@@ -63,7 +63,7 @@ final class AgentLedger {
     }
 
     /** Applies one journal entry (on replay, and after each append). */
-    void apply(AgentJournal.Entry e) {
+    void apply(AgentJournal.WarrantFact e) {
         WarrantEntry w = warrants.computeIfAbsent(e.warrantId(), WarrantEntry::new);
         if (e instanceof AgentJournal.Activated a) {
             w.spec = SignedBytes.decode("signed_bytes", a.signedBytes()).spec();

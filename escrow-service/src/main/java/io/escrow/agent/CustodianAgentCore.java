@@ -6,6 +6,7 @@ import io.escrow.cms.VerifiedSignature;
 import io.escrow.consent.ConsentStatement;
 import io.escrow.error.EscrowException;
 import io.escrow.error.InvalidArgumentException;
+import io.escrow.retirement.ShareStatus;
 import io.escrow.threshold.P256;
 import io.escrow.threshold.ShareToken;
 import io.escrow.warrant.SignedBytes;
@@ -56,6 +57,7 @@ public final class CustodianAgentCore implements AutoCloseable {
     private final AgentLedger ledger;
     private final AgentJournal journal;
     private final PageDeriver deriver;
+    private final ShareRetirement retirement;
 
     public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
                               TrustAnchors custodianAnchor, LogEvidence log, java.util.Optional<KeyAttestor.Signer> attestation,
@@ -82,7 +84,8 @@ public final class CustodianAgentCore implements AutoCloseable {
         this.attestation = attestation;
         this.clock = clock;
         this.ledger = new AgentLedger(custodianId);
-        this.journal = AgentJournal.open(journalFile, ledger::apply);
+        this.retirement = new ShareRetirement(custodianId, token, custodianAnchor, attestation, clock, this::record);
+        this.journal = AgentJournal.open(journalFile, this::apply);
         this.deriver = new PageDeriver(token, sessions);
     }
 
@@ -262,9 +265,31 @@ public final class CustodianAgentCore implements AutoCloseable {
         return w;
     }
 
-    private void record(AgentJournal.Entry e) {
+    /** Consents to retire a key, once the custodian's signed statement and the key record check out ({@link ShareRetirement}). */
+    public ShareStatus consentRetirement(byte[] keyRecordJson, byte[] statement, byte[] cms) {
+        return retirement.consent(keyRecordJson, statement, cms);
+    }
+
+    public ShareStatus retirement(String keyId) {
+        return retirement.status(io.escrow.threshold.KeyId.require(keyId));
+    }
+
+    /** Destroys the token's share of a key its custodian consented to retire, and signs that it is gone. */
+    public ShareStatus destroyShare(String keyId) {
+        return retirement.destroy(io.escrow.threshold.KeyId.require(keyId));
+    }
+
+    private synchronized void record(AgentJournal.Entry e) {
         journal.append(e);
-        ledger.apply(e);
+        apply(e);
+    }
+
+    private void apply(AgentJournal.Entry e) {
+        if (e instanceof AgentJournal.WarrantFact w) {
+            ledger.apply(w);
+        } else {
+            retirement.apply(e);
+        }
     }
 
     @Override

@@ -47,11 +47,26 @@ public final class CustodianAgents implements AutoCloseable {
     private final AgentConsents consents;
     private final io.escrow.consent.KeyAttestations attestations;
     private final List<AutoCloseable> embedded;
+    private final List<AgentLink> links;
+    private final TrustAnchors custodianCas;
 
-    private CustodianAgents(AgentConsents consents, io.escrow.consent.KeyAttestations attestations, List<AutoCloseable> embedded) {
+    private CustodianAgents(AgentConsents consents, io.escrow.consent.KeyAttestations attestations, List<AutoCloseable> embedded,
+                            List<AgentLink> links, TrustAnchors custodianCas) {
         this.consents = consents;
         this.attestations = attestations;
         this.embedded = embedded;
+        this.links = List.copyOf(links);
+        this.custodianCas = custodianCas;
+    }
+
+    /** The links to every custodian's agent (empty when custodians are not agent-backed). */
+    public List<AgentLink> links() {
+        return links;
+    }
+
+    /** The custodians' CAs, when known: their agents' signed statements are checked against them. */
+    public TrustAnchors custodianCas() {
+        return custodianCas;
     }
 
     public Optional<AgentConsents> consents() {
@@ -67,7 +82,8 @@ public final class CustodianAgents implements AutoCloseable {
                                 WarrantService warrants, KeyRegistry keys, AuditWriter audit,
                                 io.micrometer.core.instrument.MeterRegistry meters,
                                 java.util.function.Supplier<io.escrow.agent.LogEvidence> embeddedLog, io.escrow.storage.Database db,
-                                java.util.function.Supplier<TrustAnchors> configuredCustodianCas) {
+                                java.util.function.Supplier<TrustAnchors> configuredCustodianCas,
+                                io.escrow.keys.RetiredKeys retired) {
         List<String> ids = settings.custodians().stream().map(TokenConfig::custodianId).toList();
         Duration timeout = config.apply("escrow.custodian.agent-timeout").map(Duration::parse).orElse(Duration.ofSeconds(10));
         // The embedded default with consent required: agents, so development runs the production path.
@@ -106,7 +122,7 @@ public final class CustodianAgents implements AutoCloseable {
             }
         }
         if (links.isEmpty()) {
-            return new CustodianAgents(null, null, List.of());
+            return new CustodianAgents(null, null, List.of(), List.of(), TrustAnchors.none());
         }
         if (settings.consent() != EscrowSettings.Consent.REQUIRED) {
             links.forEach(AgentLink::close);
@@ -123,7 +139,7 @@ public final class CustodianAgents implements AutoCloseable {
                     + "without the service checking their signatures; providers must check them against their pinned certificates");
         }
         return new CustodianAgents(consents, new io.escrow.consent.KeyAttestations(db, keys, consents, custodianCas,
-                java.time.Clock.systemUTC(), LOG::warn), started);
+                java.time.Clock.systemUTC(), LOG::warn, retired), started, links, custodianCas);
     }
 
     /** One in-process agent on loopback, whose token is logged in at its first use (after the startup ceremony). */

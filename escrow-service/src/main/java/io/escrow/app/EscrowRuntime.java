@@ -183,8 +183,9 @@ public class EscrowRuntime {
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                              CustodianAccess custodians, SubjectHasher subjects, AuditTree tree, AuditReader log,
                              io.escrow.audit.WitnessQuorum quorum,
-                             MeterRegistry meters) {
-        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, tree, log, quorum, Clock.systemUTC(), meters);
+                             MeterRegistry meters, io.escrow.keys.RetiredKeys retired) {
+        return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, tree, log, quorum, Clock.systemUTC(), meters,
+                retired);
     }
 
     /**
@@ -216,14 +217,33 @@ public class EscrowRuntime {
     CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
                                     WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters,
                                     jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree, Database db,
-                                    io.escrow.witness.WitnessSettings witnesses) {
+                                    io.escrow.witness.WitnessSettings witnesses, io.escrow.keys.RetiredKeys retired) {
         // In-process agents pin this process's own audit key and origin, and require the
         // service's own witness quorum (development only).
         return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
                 () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
                         java.util.Optional.of(tree.origin()), 0,
                         new io.escrow.agent.WitnessPolicy(witnesses.keys(), witnesses.quorum())), db,
-                () -> configuredCustodianAnchors(settings));
+                () -> configuredCustodianAnchors(settings), retired);
+    }
+
+    @Produces
+    @Singleton
+    io.escrow.keys.RetiredKeys retiredKeys(Database db) {
+        return new io.escrow.keys.RetiredKeys(db);
+    }
+
+    /** Key retirement goes through the custodians' agents; without agents there is none to ask. */
+    @Produces
+    @Singleton
+    java.util.Optional<io.escrow.retirement.KeyRetirement> keyRetirement(CustodianAgents agents, KeyRegistry keys, Database db,
+                                                                          AuditWriter audit, io.escrow.keys.RetiredKeys retired) {
+        if (agents.links().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new io.escrow.retirement.KeyRetirement(agents.links(), keys,
+                () -> agents.attestations().flatMap(a -> a.current().map(x -> x.key())).or(keys::current), retired, db, audit,
+                agents.custodianCas(), Clock.systemUTC(), LOG::info));
     }
 
     void closeCustodianAgents(@Disposes CustodianAgents agents) {

@@ -20,9 +20,10 @@ import picocli.CommandLine.Option;
 
 /** escrowctl custodian: what a custodian runs on its own machine, beside its own token. */
 @Command(name = "custodian", mixinStandardHelpOptions = true,
-        description = "Custodian tools: run your agent beside your token, review warrants, and give or withdraw consent.",
+        description = "Custodian tools: run your agent beside your token, review warrants, give or withdraw consent, consent to retiring a key.",
         subcommands = {CustodianCommand.Serve.class, CustodianReviewCommand.class, CustodianConsentCommands.Activate.class,
-                CustodianConsentCommands.Deactivate.class, CustodianConsentCommands.ListCommand.class, CommandLine.HelpCommand.class})
+                CustodianConsentCommands.Deactivate.class, CustodianConsentCommands.ListCommand.class, KeyRetirementCommands.Consent.class,
+                CommandLine.HelpCommand.class})
 final class CustodianCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -21,7 +21,7 @@ final class OperatorCommands {
     private OperatorCommands() {}
 
     @Command(name = "keys", mixinStandardHelpOptions = true, description = "Operators' view of the escrow keys.",
-            subcommands = {KeysList.class, CommandLine.HelpCommand.class})
+            subcommands = {KeysList.class, KeyRetirementCommands.Retire.class, CommandLine.HelpCommand.class})
     static final class Keys implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -53,7 +53,8 @@ final class OperatorCommands {
                     o.printf("%-24s %d of %d  created %s  attested by %d  %s%n    custodians: %s%n", k.getKey().getKeyId(),
                             k.getKey().getThreshold(), k.getKey().getCustodianCount(),
                             WarrantView.instant(k.getCreatedAt().getSeconds()), k.getKey().getAttestationsCount(),
-                            k.getCurrent() ? "CURRENT" : "", String.join(", ", k.getCustodianIdsList()));
+                            k.getCurrent() ? "CURRENT" : k.hasRetiredAt() ? "RETIRED " + WarrantView.instant(k.getRetiredAt().getSeconds()) : "",
+                            String.join(", ", k.getCustodianIdsList()));
                 }
             });
             return 0;
@@ -67,6 +68,7 @@ final class OperatorCommands {
             m.put("custodians", k.getCustodianIdsList());
             m.put("created_at", WarrantView.instant(k.getCreatedAt().getSeconds()));
             m.put("current", k.getCurrent());
+            m.put("retired_at", k.hasRetiredAt() ? WarrantView.instant(k.getRetiredAt().getSeconds()) : null);
             m.put("public_key", Hex.toHexString(k.getKey().getPublicKey().toByteArray()));
             m.put("attested_by", k.getKey().getAttestationsList().stream().map(a -> a.getCustodianId()).toList());
             return m;

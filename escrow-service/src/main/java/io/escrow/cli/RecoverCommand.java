@@ -145,6 +145,12 @@ public final class RecoverCommand implements Runnable {
             }
             failed += failedInService;
         }
+        String retired = t == null ? null : t.get(RecoveryTrailers.RETIRED_KEYS);
+        if (retired != null) {
+            // Not a failure: the deposits are gone by design, and the service says which keys took them.
+            System.err.println("note: escrow key(s) " + retired + " are retired: their shares were destroyed and their deposits "
+                    + "dropped, so no record under them was or can be recovered");
+        }
         return new int[] {opened, failed};
     }
 }

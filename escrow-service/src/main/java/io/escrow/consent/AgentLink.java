@@ -36,6 +36,15 @@ public interface AgentLink extends AutoCloseable {
     /** x(share·enc) per record, in order, or a refusal for the whole page. */
     List<byte[]> computePartials(String warrantId, List<PartialRequest> records, io.escrow.agent.PageEvidence page);
 
+    /** Gives the agent its custodian's signed consent to retire a key; the agent checks it against the key record. */
+    io.escrow.retirement.ShareStatus consentRetirement(byte[] keyRecordJson, byte[] statement, byte[] signature);
+
+    /** Whether the agent holds its custodian's consent to retire a key, and whether its share is destroyed. */
+    io.escrow.retirement.ShareStatus retirement(String keyId);
+
+    /** Asks the agent to destroy its share of a key its custodian consented to retire. */
+    io.escrow.retirement.ShareStatus destroyShare(String keyId);
+
     @Override
     void close();
 }

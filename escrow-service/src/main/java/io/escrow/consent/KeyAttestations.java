@@ -47,7 +47,8 @@ public final class KeyAttestations {
     private final Map<String, Instant> lastAsked = new ConcurrentHashMap<>();
 
     public KeyAttestations(Database db, KeyRegistry keys, AgentConsents agents, TrustAnchors custodianAnchors, Clock clock,
-                           Consumer<String> warn) {
+                           Consumer<String> warn, io.escrow.keys.RetiredKeys retired) {
+        this.retired = retired;
         this.db = db;
         this.keys = keys;
         this.agents = agents;
@@ -59,11 +60,16 @@ public final class KeyAttestations {
     /** A key with the attestations stored for it. */
     public record Attested(KeyRecord key, List<KeyAttestor.Attestation> attestations) {}
 
-    /** The newest key with at least t attestations, asking the agents about newer keys first. */
+    private final io.escrow.keys.RetiredKeys retired;
+
+    /** The newest key with at least t attestations, asking the agents about newer keys first; never a retired key. */
     public Optional<Attested> current() {
         List<KeyRecord> newestFirst = new ArrayList<>(keys.all());
         newestFirst.sort(Comparator.comparing(KeyRecord::createdAt).thenComparing(KeyRecord::keyId).reversed());
         for (KeyRecord k : newestFirst) {
+            if (retired.find(k.keyId()).isPresent()) {
+                continue;
+            }
             List<KeyAttestor.Attestation> have = stored(k.keyId());
             if (have.size() < k.threshold() && collect(k)) {
                 have = stored(k.keyId());

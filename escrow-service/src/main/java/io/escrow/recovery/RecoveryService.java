@@ -61,6 +61,7 @@ public final class RecoveryService {
     private final RecordOpener opener;
     private final MeterRegistry meters;
     private final AuditWriter audit;
+    private final io.escrow.keys.RetiredKeys retired;
     private final ExecutorService sender = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "recovery-send");
         t.setDaemon(true);
@@ -76,7 +77,8 @@ public final class RecoveryService {
     public RecoveryService(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                            CustodianAccess custodians, io.escrow.audit.SubjectHasher subjects, io.escrow.audit.AuditTree tree,
                            io.escrow.audit.AuditReader log, io.escrow.audit.WitnessQuorum quorum, java.time.Clock clock,
-                           MeterRegistry meters) {
+                           MeterRegistry meters, io.escrow.keys.RetiredKeys retired) {
+        this.retired = retired;
         this.db = db;
         this.warrants = warrants;
         this.keys = keys;
@@ -199,11 +201,12 @@ public final class RecoveryService {
             if ("complete".equals(outcome)) {
                 outcome = "failed: " + e.getMessage();
             }
-            end(caller, warrantId, tally, outcome);
+            end(caller, warrantId, tally, outcome, List.of());
             throw e;
         }
-        end(caller, warrantId, tally, outcome);
-        return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, tally.failedRecords, outcome);
+        List<String> gone = retiredKeys();
+        end(caller, warrantId, tally, outcome, gone);
+        return new RecoveryReport(warrantId, tally.released, tally.resent, tally.failed, tally.failedRecords, outcome, gone);
     }
 
     /** Waits for a page prepared ahead, whatever its outcome: what it committed is re-sent by the next Recover. */
@@ -283,13 +286,25 @@ public final class RecoveryService {
         }
     }
 
-    private void end(String caller, String warrantId, Tally tally, String outcome) {
+    /**
+     * Every retired key: covers windows are the provider's to state and are not tied to when a
+     * deposit was made, so any retired key may have held deposits in the warrant's scope, and
+     * only its (dropped) deposits could have said which.
+     */
+    private List<String> retiredKeys() {
+        return retired.all().stream().map(io.escrow.keys.RetiredKeys.Retirement::keyId).toList();
+    }
+
+    private void end(String caller, String warrantId, Tally tally, String outcome, List<String> retiredKeys) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("warrant_id", warrantId);
         f.put("released", tally.released);
         f.put("resent", tally.resent);
         f.put("failed", tally.failed);
         f.put("outcome", outcome);
+        if (!retiredKeys.isEmpty()) {
+            f.put("retired_keys", String.join(",", retiredKeys));
+        }
         audit(caller, "recovery_ended", f);
     }
 

@@ -37,8 +37,10 @@ public class AccessControlInterceptor implements ServerInterceptor {
     /** Service name, or service/method for a narrower rule -> roles allowed. A method rule overrides its service's. */
     static final Map<String, Set<Role>> ALLOWED = Map.ofEntries(
             Map.entry("escrow.v1.EscrowService", EnumSet.of(Role.PROVIDER, Role.OPERATOR)),
-            Map.entry("escrow.v1.EscrowService/ListEscrowKeys", EnumSet.of(Role.PROVIDER, Role.OPERATOR, Role.OVERSEER)),
+            // Custodians see the keys they hold shares of before they consent to retiring one (escrowctl custodian retire).
+            Map.entry("escrow.v1.EscrowService/ListEscrowKeys", EnumSet.of(Role.PROVIDER, Role.OPERATOR, Role.OVERSEER, Role.CUSTODIAN)),
             Map.entry("escrow.v1.EscrowService/GetServiceStatus", EnumSet.of(Role.OPERATOR, Role.OVERSEER)),
+            Map.entry("escrow.v1.EscrowService/RetireEscrowKey", EnumSet.of(Role.OPERATOR)),
             Map.entry("escrow.v1.WarrantService", EnumSet.of(Role.AGENCY, Role.AUTHORITY, Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.WarrantService/FileWarrant", EnumSet.of(Role.AGENCY)),
             // A custodian reviews the warrant it is asked to consent to (escrowctl custodian review).
@@ -54,6 +56,7 @@ public class AccessControlInterceptor implements ServerInterceptor {
             Map.entry("escrow.v1.CustodianService/ListActivations", EnumSet.of(Role.CUSTODIAN, Role.AGENCY, Role.AUTHORITY,
                     Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.CustodianService/DeactivateShare", EnumSet.of(Role.CUSTODIAN)),
+            Map.entry("escrow.v1.CustodianService/ConsentKeyRetirement", EnumSet.of(Role.CUSTODIAN)),
             Map.entry("grpc.health.v1.Health", EnumSet.allOf(Role.class)));
 
     @Inject

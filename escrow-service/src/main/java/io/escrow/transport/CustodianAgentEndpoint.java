@@ -113,6 +113,23 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
         });
     }
 
+    @Override
+    public void consentRetirement(io.escrow.proto.v1.AgentRetirementConsentRequest request,
+                                  StreamObserver<io.escrow.proto.v1.AgentRetirement> out) {
+        answer(request, out, () -> RetirementMessages.toProto(agent.consentRetirement(request.getKeyRecord().toByteArray(),
+                request.getStatement().toByteArray(), request.getSignature().toByteArray())));
+    }
+
+    @Override
+    public void getRetirement(io.escrow.proto.v1.AgentGetRetirementRequest request, StreamObserver<io.escrow.proto.v1.AgentRetirement> out) {
+        answer(request, out, () -> RetirementMessages.toProto(agent.retirement(request.getKeyId())));
+    }
+
+    @Override
+    public void destroyShare(io.escrow.proto.v1.AgentDestroyShareRequest request, StreamObserver<io.escrow.proto.v1.AgentRetirement> out) {
+        answer(request, out, () -> RetirementMessages.toProto(agent.destroyShare(request.getKeyId())));
+    }
+
     private static PartialRequest fromProto(PartialRecord r) {
         var evidence = new io.escrow.agent.RecordEvidence(r.getCiphertext().toByteArray(), r.getDepositIndex(),
                 r.getDepositLeaf().toByteArray(), r.getDepositProofList().stream().map(ByteString::toByteArray).toList(),

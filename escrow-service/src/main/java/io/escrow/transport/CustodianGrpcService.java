@@ -55,6 +55,26 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
         return activations.get();
     }
 
+    @Inject
+    jakarta.inject.Provider<java.util.Optional<io.escrow.retirement.KeyRetirement>> retirement;
+
+    /** A custodian's consent to retire a key, forwarded to its own agent, which checks and keeps it. */
+    @Override
+    @Blocking
+    public void consentKeyRetirement(io.escrow.proto.v1.ConsentKeyRetirementRequest request,
+                                     StreamObserver<io.escrow.proto.v1.KeyRetirementConsent> response) {
+        MalformedRequests.reject(request);
+        CallerIdentity caller = CallerIdentity.current();
+        var status = retirement.get().orElseThrow(io.escrow.retirement.KeyRetirement::withoutAgents).consent(caller.name(),
+                caller == CallerIdentity.DEVELOPMENT, request.getCustodianId(), request.getKeyId(), request.getStatement().toByteArray(),
+                request.getCmsSignature().toByteArray());
+        var b = io.escrow.proto.v1.KeyRetirementConsent.newBuilder().setCustodianId(status.custodianId()).setKeyId(status.keyId())
+                .setDestroyed(status.destroyed().isPresent());
+        status.consentedAt().ifPresent(t -> b.setConsentedAt(ProtoTime.of(t)));
+        response.onNext(b.build());
+        response.onCompleted();
+    }
+
     @Override
     @Blocking
     public void activateShare(ActivateShareRequest request, StreamObserver<Activation> response) {

@@ -13,6 +13,8 @@ import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.escrow.proto.v1.GetServiceStatusRequest;
 import io.escrow.proto.v1.ListEscrowKeysRequest;
 import io.escrow.proto.v1.ListEscrowKeysResponse;
+import io.escrow.proto.v1.KeyRetirement;
+import io.escrow.proto.v1.RetireEscrowKeyRequest;
 import io.escrow.proto.v1.ServiceCheck;
 import io.escrow.proto.v1.ServiceStatus;
 import io.escrow.threshold.KeyRecord;
@@ -38,6 +40,12 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Inject
     jakarta.inject.Provider<io.escrow.app.ServiceStatusReport> status;
 
+    @Inject
+    jakarta.inject.Provider<io.escrow.keys.RetiredKeys> retired;
+
+    @Inject
+    jakarta.inject.Provider<java.util.Optional<io.escrow.retirement.KeyRetirement>> retirement;
+
     /** A Provider, so that the gRPC server starting on the event loop does not open the database there. */
     @Inject
     jakarta.inject.Provider<DepositLog> deposits;
@@ -58,6 +66,7 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
         List<io.escrow.agent.KeyAttestor.Attestation> attested = List.of();
         if (!request.getKeyId().isEmpty()) {
             key = keys.require(request.getKeyId());
+            retired.get().requireLive(key.keyId());
             if (attestations.isPresent()) {
                 attested = attestations.get().stored(key.keyId());
             }
@@ -82,8 +91,20 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
                 .map(KeyRecord::keyId).orElse("");
         ListEscrowKeysResponse.Builder b = ListEscrowKeysResponse.newBuilder();
         keys.all().stream().sorted(java.util.Comparator.comparing(KeyRecord::createdAt).reversed()).forEach(k -> b.addKeys(
-                EscrowKeyMessages.info(k, attestations.map(a -> a.stored(k.keyId())).orElse(List.of()), k.keyId().equals(current))));
+                EscrowKeyMessages.info(k, attestations.map(a -> a.stored(k.keyId())).orElse(List.of()), k.keyId().equals(current),
+                        retired.get().find(k.keyId()))));
         response.onNext(b.build());
+        response.onCompleted();
+    }
+
+    /** Operators: retire a key through the custodians' agents ({@link io.escrow.retirement.KeyRetirement}). */
+    @Override
+    @Blocking
+    public void retireEscrowKey(RetireEscrowKeyRequest request, StreamObserver<KeyRetirement> response) {
+        MalformedRequests.reject(request);
+        var outcome = retirement.get().orElseThrow(io.escrow.retirement.KeyRetirement::withoutAgents)
+                .retire(request.getKeyId(), CallerIdentity.current().name());
+        response.onNext(EscrowKeyMessages.retirement(outcome));
         response.onCompleted();
     }
 

@@ -28,9 +28,22 @@ final class EscrowKeyMessages {
                 .build();
     }
 
-    static EscrowKeyInfo info(KeyRecord key, List<KeyAttestor.Attestation> attested, boolean current) {
-        return EscrowKeyInfo.newBuilder().setKey(toProto(key, attested))
+    static EscrowKeyInfo info(KeyRecord key, List<KeyAttestor.Attestation> attested, boolean current,
+                              java.util.Optional<io.escrow.keys.RetiredKeys.Retirement> retired) {
+        EscrowKeyInfo.Builder b = EscrowKeyInfo.newBuilder().setKey(toProto(key, attested))
                 .addAllCustodianIds(key.shares().stream().map(CustodianShare::custodianId).toList())
-                .setCreatedAt(ProtoTime.of(key.createdAt())).setCurrent(current).build();
+                .setCreatedAt(ProtoTime.of(key.createdAt())).setCurrent(current);
+        retired.ifPresent(r -> b.setRetiredAt(ProtoTime.of(r.retiredAt())));
+        return b.build();
+    }
+
+    static io.escrow.proto.v1.KeyRetirement retirement(io.escrow.retirement.KeyRetirement.Outcome o) {
+        io.escrow.proto.v1.KeyRetirement.Builder b = io.escrow.proto.v1.KeyRetirement.newBuilder()
+                .setKeyId(o.retirement().keyId()).setRetiredAt(ProtoTime.of(o.retirement().retiredAt()))
+                .setAuditIndex(o.retirement().auditIndex()).setDepositsDropped(o.depositsDropped()).addAllConsented(o.consented());
+        o.destroyed().forEach((id, d) -> b.addDestroyed(io.escrow.proto.v1.ShareDestruction.newBuilder().setCustodianId(id)
+                .setStatement(com.google.protobuf.ByteString.copyFrom(d.statement()))
+                .setCmsSignature(com.google.protobuf.ByteString.copyFrom(d.cms()))));
+        return b.build();
     }
 }

@@ -188,6 +188,36 @@ public final class GrpcAgentLink implements AgentLink {
         return xs.stream().map(ByteString::toByteArray).toList();
     }
 
+    @Override
+    public io.escrow.retirement.ShareStatus consentRetirement(byte[] keyRecordJson, byte[] statement, byte[] signature) {
+        return retirement("retire-consent", s -> s.consentRetirement(io.escrow.proto.v1.AgentRetirementConsentRequest.newBuilder()
+                .setKeyRecord(ByteString.copyFrom(keyRecordJson)).setStatement(ByteString.copyFrom(statement))
+                .setSignature(ByteString.copyFrom(signature)).build()));
+    }
+
+    @Override
+    public io.escrow.retirement.ShareStatus retirement(String keyId) {
+        return retirement("retirement", s -> s.getRetirement(io.escrow.proto.v1.AgentGetRetirementRequest.newBuilder()
+                .setKeyId(keyId).build()));
+    }
+
+    @Override
+    public io.escrow.retirement.ShareStatus destroyShare(String keyId) {
+        return retirement("destroy-share", s -> s.destroyShare(io.escrow.proto.v1.AgentDestroyShareRequest.newBuilder()
+                .setKeyId(keyId).build()));
+    }
+
+    /** A retirement call whose answer must come from this custodian's agent. */
+    private io.escrow.retirement.ShareStatus retirement(String name,
+                                                       Function<CustodianAgentGrpc.CustodianAgentBlockingStub, io.escrow.proto.v1.AgentRetirement> rpc) {
+        io.escrow.proto.v1.AgentRetirement r = call(name, rpc);
+        if (!r.getCustodianId().equals(custodianId)) {
+            errors.increment();
+            throw new AgentCallException(custodianId, EscrowException.Category.UNAVAILABLE, "answered as " + r.getCustodianId());
+        }
+        return RetirementMessages.fromProto(r);
+    }
+
     private static AgentConsent fromProto(AgentActivation a) {
         AgentConsent.State state = a.getState() == AgentActivation.State.STATE_UNSPECIFIED || a.getState() == AgentActivation.State.UNRECOGNIZED
                 ? AgentConsent.State.DEACTIVATED : AgentConsent.State.valueOf(a.getState().name());

@@ -16,6 +16,8 @@ public final class RecoveryTrailers {
     /** Up to {@link RecoveryReport#MAX_LISTED} record_ids, comma-separated; every one is audited as release_failed. */
     public static final Metadata.Key<String> FAILED_RECORDS = key("escrow-failed-records");
     public static final Metadata.Key<String> OUTCOME = key("escrow-outcome");
+    /** Retired keys, comma-separated: any may have held deposits in scope, which are destroyed and never released. */
+    public static final Metadata.Key<String> RETIRED_KEYS = key("escrow-retired-keys");
 
     private RecoveryTrailers() {}
 
@@ -29,6 +31,9 @@ public final class RecoveryTrailers {
                     .collect(Collectors.joining(",")));
         }
         m.put(OUTCOME, printableAscii(report.outcome()));
+        if (!report.retiredKeys().isEmpty()) {
+            m.put(RETIRED_KEYS, String.join(",", report.retiredKeys()));
+        }
         return m;
     }
 

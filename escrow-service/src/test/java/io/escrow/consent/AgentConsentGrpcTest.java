@@ -114,15 +114,8 @@ class AgentConsentGrpcTest {
         return w;
     }
 
-    /** What a custodian does on its own machine: read the warrant and its approvals, and sign a consent to exactly them. */
     private static ActivateShareRequest.Builder consent(Warrant w, String custodian, int uses) throws Exception {
-        SortedMap<String, byte[]> approvals = new TreeMap<>();
-        w.getApprovalsList().forEach(a -> approvals.put(a.getAuthority(), a.getCmsSignature().toByteArray()));
-        byte[] statement = ConsentStatement.of(custodian, w.getWarrantId(), w.getSignedBytes().toByteArray(), approvals, uses,
-                Instant.now().plusSeconds(600)).encode();
-        return ActivateShareRequest.newBuilder().setCustodianId(custodian).setWarrantId(w.getWarrantId())
-                .setConsentStatement(ByteString.copyFrom(statement))
-                .setCmsSignature(ByteString.copyFrom(DemoAuthorities.sign(TestTokens.dataDir(), custodian, statement)));
+        return io.escrow.testing.Activations.agentRequest(w, custodian, uses);
     }
 
     private List<RecoveredKey> recover(Warrant w) {

@@ -23,4 +23,18 @@ public final class Activations {
                 .setCredential(ByteString.copyFromUtf8(pin(custodian))).setMaxUses(100)
                 .setTtl(Duration.newBuilder().setSeconds(600));
     }
+
+    /**
+     * What an agent-backed custodian does on its own machine: reads the warrant and its approvals and
+     * signs an escrow/v1/consent statement to exactly them with its demo certificate (no PIN).
+     */
+    public static ActivateShareRequest.Builder agentRequest(Warrant w, String custodian, int uses) throws IOException {
+        java.util.SortedMap<String, byte[]> approvals = new java.util.TreeMap<>();
+        w.getApprovalsList().forEach(a -> approvals.put(a.getAuthority(), a.getCmsSignature().toByteArray()));
+        byte[] statement = io.escrow.consent.ConsentStatement.of(custodian, w.getWarrantId(), w.getSignedBytes().toByteArray(),
+                approvals, uses, java.time.Instant.now().plusSeconds(600)).encode();
+        return ActivateShareRequest.newBuilder().setCustodianId(custodian).setWarrantId(w.getWarrantId())
+                .setConsentStatement(ByteString.copyFrom(statement))
+                .setCmsSignature(ByteString.copyFrom(io.escrow.warrant.DemoAuthorities.sign(TestTokens.dataDir(), custodian, statement)));
+    }
 }
