@@ -113,17 +113,31 @@ class AuditVerifySystemTest {
                 "expected index " + index + " in:\n" + r.output());
     }
 
+    // A deposit's leaf is rebuilt from its deposits row (V12); every other leaf is an audit_log
+    // row. Each kind of tampering is staged on both.
+
     @Test
     void tamperedLeaf_isCaughtAtItsIndex() throws Exception {
         try (Connection c = db()) {
-            Row orig = rows(c, 7, 8).get(0);
-            byte[] changed = orig.leaf().clone();
+            long deposit = depositIndex(c, 7);
+            byte[] ciphertext = depositBytes(c, "ciphertext", deposit);
+            byte[] changed = ciphertext.clone();
             changed[changed.length - 1] ^= 1;
-            write(c, new Row(7, orig.at(), orig.type(), orig.actor(), changed), 7);
+            setDeposit(c, "ciphertext", changed, deposit);
             try {
-                assertFailsAt("tamper", 7);
+                assertFailsAt("tamper-deposit", deposit);
             } finally {
-                write(c, orig, 7);
+                setDeposit(c, "ciphertext", ciphertext, deposit);
+            }
+            long filing = size - 5;
+            Row orig = rows(c, filing, filing + 1).get(0);
+            byte[] leaf = orig.leaf().clone();
+            leaf[leaf.length - 1] ^= 1;
+            write(c, new Row(filing, orig.at(), orig.type(), orig.actor(), leaf), filing);
+            try {
+                assertFailsAt("tamper", filing);
+            } finally {
+                write(c, orig, filing);
             }
         }
         assertEquals(0, verify("tamper-restored").exit());
@@ -132,28 +146,84 @@ class AuditVerifySystemTest {
     @Test
     void reorderedLeaves_areCaughtAtTheFirstMovedIndex() throws Exception {
         try (Connection c = db()) {
-            List<Row> two = rows(c, 11, 13);
-            write(c, two.get(1), 11);
-            write(c, two.get(0), 12);
+            long first = depositIndex(c, 11);
+            long second = depositIndex(c, 12);
+            swapDeposits(c, first, second);
             try {
-                assertFailsAt("reorder", 11);
+                assertFailsAt("reorder", first);
             } finally {
-                write(c, two.get(0), 11);
-                write(c, two.get(1), 12);
+                swapDeposits(c, first, second);
             }
         }
+        assertEquals(0, verify("reorder-restored").exit());
     }
 
     @Test
     void rewrittenRowColumns_areCaughtAtTheRow() throws Exception {
         try (Connection c = db()) {
-            Row orig = rows(c, 15, 16).get(0);
-            write(c, new Row(15, orig.at(), orig.type(), "someone-else", orig.leaf()), 15);
-            try {
-                assertFailsAt("rewrite", 15);
-            } finally {
-                write(c, orig, 15);
+            long deposit = depositIndex(c, 15);
+            byte[] provider = depositBytes(c, "convert_to(provider, 'UTF8')", deposit);
+            try (PreparedStatement ps = c.prepareStatement("update deposits set provider = 'someone-else' where audit_index = ?")) {
+                ps.setLong(1, deposit);
+                assertEquals(1, ps.executeUpdate());
             }
+            try {
+                assertFailsAt("rewrite-deposit", deposit);
+            } finally {
+                try (PreparedStatement ps = c.prepareStatement("update deposits set provider = ? where audit_index = ?")) {
+                    ps.setString(1, new String(provider, java.nio.charset.StandardCharsets.UTF_8));
+                    ps.setLong(2, deposit);
+                    assertEquals(1, ps.executeUpdate());
+                }
+            }
+            long filing = size - 5;
+            Row orig = rows(c, filing, filing + 1).get(0);
+            write(c, new Row(filing, orig.at(), orig.type(), "someone-else", orig.leaf()), filing);
+            try {
+                assertFailsAt("rewrite", filing);
+            } finally {
+                write(c, orig, filing);
+            }
+        }
+        assertEquals(0, verify("rewrite-restored").exit());
+    }
+
+    /** The audit index of the {@code nth} deposit (from 0) in log order. */
+    private static long depositIndex(Connection c, int nth) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement("select audit_index from deposits order by audit_index offset ? limit 1")) {
+            ps.setInt(1, nth);
+            ResultSet rs = ps.executeQuery();
+            assertTrue(rs.next(), "no deposit number " + nth);
+            return rs.getLong(1);
+        }
+    }
+
+    private static byte[] depositBytes(Connection c, String column, long index) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement("select " + column + " from deposits where audit_index = ?")) {
+            ps.setLong(1, index);
+            ResultSet rs = ps.executeQuery();
+            assertTrue(rs.next());
+            return rs.getBytes(1);
+        }
+    }
+
+    private static void setDeposit(Connection c, String column, byte[] value, long index) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement("update deposits set " + column + " = ? where audit_index = ?")) {
+            ps.setBytes(1, value);
+            ps.setLong(2, index);
+            assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    private static void swapDeposits(Connection c, long a, long b) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement(
+                "update deposits set audit_index = case audit_index when ? then ? else ? end where audit_index in (?, ?)")) {
+            ps.setLong(1, a);
+            ps.setLong(2, b);
+            ps.setLong(3, a);
+            ps.setLong(4, a);
+            ps.setLong(5, b);
+            assertEquals(2, ps.executeUpdate());
         }
     }
 

@@ -5,7 +5,6 @@ import io.escrow.audit.AuditLeaves;
 import io.escrow.audit.SubjectHasher;
 import io.escrow.audit.SignedTreeHead;
 import io.escrow.consent.ConsentStatement;
-import io.escrow.deposit.Deposit;
 import io.escrow.merkle.MerkleHash;
 import io.escrow.merkle.MerkleTree;
 import io.escrow.warrant.WarrantSpec;
@@ -112,7 +111,7 @@ public record LogEvidence(PublicKey logKey, Optional<String> origin, long legacy
         require(Arrays.equals(deposit.fields().get("subject_hash"), subjectHash), where + "'s deposit leaf is of another subject");
         byte[] payload = deposit.fields().get("payload_sha256");
         if (payload != null) {
-            require(Arrays.equals(payload, Deposit.payloadSha256(r.enc(), e.ciphertext())),
+            require(Arrays.equals(payload, AuditLeaves.payloadSha256(r.enc(), e.ciphertext())),
                     where + "'s enc and ciphertext are not the bytes its deposit leaf commits to");
         } else {
             require(e.depositIndex() < legacyDepositsBelow, where + "'s deposit leaf does not commit to the deposit's bytes "

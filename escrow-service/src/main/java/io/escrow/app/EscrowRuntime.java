@@ -97,8 +97,8 @@ public class EscrowRuntime {
 
     @Produces
     @Singleton
-    DepositLog depositLog(Database db, SubjectHasher subjects, MeterRegistry meters) {
-        return new DepositLog(db, subjects, meters, Clock.systemUTC(), new RateLimitedLog(LOG::warn, Duration.ofSeconds(10)));
+    DepositLog depositLog(Database db, MeterRegistry meters) {
+        return new DepositLog(db, meters, Clock.systemUTC(), new RateLimitedLog(LOG::warn, Duration.ofSeconds(10)));
     }
 
     /** escrow.authorities.NAME.trust-anchor; environment names resolve against the names escrow.warrant.policy lists. */

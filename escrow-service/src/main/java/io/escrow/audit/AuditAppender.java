@@ -44,29 +44,43 @@ public final class AuditAppender {
         if (entries.isEmpty()) {
             return;
         }
-        int n = entries.size();
+        List<AuditReader.Row> rows = new java.util.ArrayList<>(entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            AuditEntry e = entries.get(i);
+            rows.add(new AuditReader.Row(firstIndex + i, e.time(), e.type(), e.actor(), e.encode()));
+        }
+        insert(c, rows, false);
+        try (PreparedStatement ps = c.prepareStatement("update audit_head set next_index = ? where id = 1")) {
+            ps.setLong(1, firstIndex + entries.size());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Inserts rows into audit_log as they are, without touching the head; with
+     * {@code skipExisting}, a row whose index is taken is left out. Returns how many were written.
+     */
+    static int insert(Connection c, List<AuditReader.Row> rows, boolean skipExisting) throws SQLException {
+        int n = rows.size();
         Long[] idx = new Long[n];
         Timestamp[] at = new Timestamp[n];
         String[] type = new String[n];
         String[] actor = new String[n];
         byte[][] leaf = new byte[n][];
         for (int i = 0; i < n; i++) {
-            AuditEntry e = entries.get(i);
-            idx[i] = firstIndex + i;
-            at[i] = Timestamp.from(e.time());
-            type[i] = e.type();
-            actor[i] = e.actor();
-            leaf[i] = e.encode();
+            AuditReader.Row r = rows.get(i);
+            idx[i] = r.index();
+            at[i] = Timestamp.from(r.time());
+            type[i] = r.type();
+            actor[i] = r.actor();
+            leaf[i] = r.leaf();
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "insert into audit_log (idx, logged_at, type, actor, leaf) "
-                        + "select * from unnest(?::bigint[], ?::timestamptz[], ?::text[], ?::text[], ?::bytea[])")) {
+                        + "select * from unnest(?::bigint[], ?::timestamptz[], ?::text[], ?::text[], ?::bytea[])"
+                        + (skipExisting ? " on conflict (idx) do nothing" : ""))) {
             SqlArrays.bind(c, ps, 1, new String[] {"bigint", "timestamptz", "text", "text", "bytea"}, idx, at, type, actor, leaf);
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement("update audit_head set next_index = ? where id = 1")) {
-            ps.setLong(1, firstIndex + n);
-            ps.executeUpdate();
+            return ps.executeUpdate();
         }
     }
 }

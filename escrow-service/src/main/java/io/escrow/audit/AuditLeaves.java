@@ -34,6 +34,18 @@ public final class AuditLeaves {
         return AuditEntry.of(DEPOSIT, time, provider, f);
     }
 
+    /** SHA-256 of enc (always 65 bytes) followed by the ciphertext: what a deposit leaf's payload_sha256 holds. */
+    public static byte[] payloadSha256(byte[] enc, byte[] ciphertext) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(enc);
+            md.update(ciphertext);
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /**
      * A release of a record under a warrant (a {@code re-release} when it was released before),
      * naming the custodians that will be asked to open it, the record's subject hash and the

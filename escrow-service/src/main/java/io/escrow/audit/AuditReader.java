@@ -3,10 +3,15 @@ package io.escrow.audit;
 import io.escrow.storage.Database;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
-/** Reads committed audit leaves in index order, for streaming. Readers never lock anything writers need. */
+/** Reads committed audit leaves in index order, wherever they are stored ({@link LeafRange}). Readers never lock anything writers need. */
 public final class AuditReader {
     private final Database db;
+    /** Loaded on first use: deposit leaves are rebuilt with the salt. */
+    private volatile SubjectHasher subjects;
 
     public AuditReader(Database db) {
         this.db = db;
@@ -22,53 +27,59 @@ public final class AuditReader {
     }
 
     /**
-     * Streams up to {@code limit} leaves from {@code fromIndex} on through one cursor, so PostgreSQL
-     * sends the next rows while the caller is still handling these; stops at the first gap (a
-     * leaf not committed yet). Returns how many rows the consumer took.
+     * Streams up to {@code limit} leaves from {@code fromIndex} on, read in windows of
+     * {@link LeafRange#MAX_WINDOW}; stops at the first gap (a leaf not committed yet). Returns how
+     * many rows the consumer took.
      */
     public long forEach(long fromIndex, long limit, RowConsumer consumer) throws InterruptedException {
-        try (java.sql.Connection c = db.connection()) {
-            c.setAutoCommit(false);
-            c.setReadOnly(true);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "select idx, logged_at, type, actor, leaf from audit_log where idx >= ? and idx < ? order by idx")) {
-                ps.setLong(1, fromIndex);
-                ps.setLong(2, fromIndex + limit);
-                ps.setFetchSize(4096);
-                long expect = fromIndex;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next() && rs.getLong(1) == expect) {
-                        if (!consumer.accept(new Row(expect, rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
-                                rs.getBytes(5)))) {
-                            break;
-                        }
-                        expect++;
-                    }
+        long next = fromIndex;
+        long end = limit > Long.MAX_VALUE - fromIndex ? Long.MAX_VALUE : fromIndex + limit;
+        while (next < end) {
+            long from = next;
+            long until = Math.min(end, from + LeafRange.MAX_WINDOW);
+            List<Row> rows = db.inTransaction("reading the audit log", c -> LeafRange.read(c, subjects(c), from, until));
+            for (Row r : rows) {
+                if (!consumer.accept(r)) {
+                    return next - fromIndex;
                 }
-                c.commit();
-                return expect - fromIndex;
-            } finally {
-                c.setReadOnly(false);
-                c.setAutoCommit(true);
+                next++;
             }
-        } catch (java.sql.SQLException e) {
-            throw new io.escrow.storage.StorageUnavailableException("reading the audit log failed: " + e.getMessage(), e);
+            if (rows.size() < until - from) {
+                break;
+            }
         }
+        return next - fromIndex;
     }
 
-    /** The exact leaves at these indexes (those that exist), in one query. */
-    public java.util.Map<Long, byte[]> leaves(java.util.Collection<Long> indexes) {
-        return db.inTransaction("reading audit leaves", c -> {
-            java.util.Map<Long, byte[]> out = new java.util.HashMap<>();
+    /**
+     * Each deposit's leaf as the log holds it: the leaf stored in audit_log where there is one (a
+     * leaf from before migration V12 not yet compacted), else rebuilt from the row, in one query.
+     */
+    public Map<Long, byte[]> depositLeaves(List<StoredDeposit> deposits) {
+        return db.inTransaction("reading deposit leaves", c -> {
+            Map<Long, byte[]> out = new HashMap<>();
             try (PreparedStatement ps = c.prepareStatement("select idx, leaf from audit_log where idx = any(?::bigint[])")) {
-                ps.setArray(1, c.createArrayOf("int8", indexes.toArray()));
+                ps.setArray(1, c.createArrayOf("int8", deposits.stream().map(StoredDeposit::auditIndex).toArray()));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.put(rs.getLong(1), rs.getBytes(2));
                     }
                 }
             }
+            SubjectHasher subjects = subjects(c);
+            for (StoredDeposit d : deposits) {
+                out.computeIfAbsent(d.auditIndex(), i -> d.leaf(subjects));
+            }
             return out;
         });
+    }
+
+    private SubjectHasher subjects(java.sql.Connection c) throws java.sql.SQLException {
+        SubjectHasher s = subjects;
+        if (s == null) {
+            s = SubjectHasher.load(c);
+            subjects = s;
+        }
+        return s;
     }
 }

@@ -32,6 +32,8 @@ public final class AuditTree {
     private final Supplier<AuditSigningKey> signer;
     private final String origin;
     private final Clock clock;
+    /** Loaded on first use: deposit leaves are rebuilt with the salt. */
+    private volatile SubjectHasher subjects;
 
     public AuditTree(Database db, Supplier<AuditSigningKey> signer, String origin, Clock clock) {
         if (origin.isBlank() || origin.contains("\n")) {
@@ -75,23 +77,16 @@ public final class AuditTree {
             long until = Math.min(committed, built + MAX_LEAVES_PER_STEP);
             Frontier f = Frontier.resume(built, new DbNodes(c));
             List<Frontier.Node> nodes = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("select idx, leaf from audit_log where idx >= ? and idx < ? order by idx")) {
-                ps.setLong(1, built);
-                ps.setLong(2, until);
-                ps.setFetchSize(5000);
-                try (ResultSet rs = ps.executeQuery()) {
-                    long expect = built;
-                    while (rs.next()) {
-                        if (rs.getLong(1) != expect) {
-                            throw new SQLException("audit_log has no row " + expect + " below the committed head " + committed);
-                        }
-                        nodes.addAll(f.append(rs.getBytes(2)));
-                        expect++;
-                    }
-                    if (expect != until) {
-                        throw new SQLException("audit_log ends at " + expect + " below the committed head " + committed);
-                    }
+            if (subjects == null) {
+                subjects = SubjectHasher.load(c);
+            }
+            for (long from = built; from < until; from += LeafRange.MAX_WINDOW) {
+                long to = Math.min(until, from + LeafRange.MAX_WINDOW);
+                List<AuditReader.Row> rows = LeafRange.read(c, subjects, from, to);
+                if (rows.size() != to - from) {
+                    throw new SQLException("the audit log has no leaf " + (from + rows.size()) + " below the committed head " + committed);
                 }
+                rows.forEach(r -> nodes.addAll(f.append(r.leaf())));
             }
             TileStore.append(c, nodes);
             try (PreparedStatement ps = c.prepareStatement("update audit_tree set size = ? where id = 1")) {

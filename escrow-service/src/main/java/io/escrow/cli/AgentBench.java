@@ -13,7 +13,6 @@ import io.escrow.cms.CmsSigner;
 import io.escrow.cms.TrustAnchors;
 import io.escrow.consent.AgentShareToken;
 import io.escrow.consent.ConsentStatement;
-import io.escrow.deposit.Deposit;
 import io.escrow.hpke.Hpke;
 import io.escrow.hpke.HpkeSuite;
 import io.escrow.merkle.MemoryNodes;
@@ -193,7 +192,7 @@ final class AgentBench {
             byte[] subjectHash = SubjectHasher.of(salt).hash(subject);
             for (int i = 0; i < n; i++) {
                 depositLeaves.add(AuditLeaves.deposit(Instant.now(), "bench", "r-" + i, subjectHash, key.keyId(), 0, 1,
-                        Deposit.payloadSha256(sealed.get(i).enc(), sealed.get(i).ciphertext())).encode());
+                        AuditLeaves.payloadSha256(sealed.get(i).enc(), sealed.get(i).ciphertext())).encode());
                 nodes.appendLeaf(depositLeaves.get(i));
             }
             for (int i = 0; i < n; i++) {

@@ -176,16 +176,4 @@ public final class Deposit {
         return providerRecordId.hashCode() * 31 + Arrays.hashCode(digest);
     }
 
-    /** SHA-256 of enc (always 65 bytes) followed by the ciphertext: what a deposit leaf's payload_sha256 holds. */
-    public static byte[] payloadSha256(byte[] enc, byte[] ciphertext) {
-        try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(enc);
-            md.update(ciphertext);
-            return md.digest();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
 }

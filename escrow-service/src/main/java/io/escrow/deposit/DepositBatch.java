@@ -1,7 +1,5 @@
 package io.escrow.deposit;
 
-import io.escrow.audit.AuditLeaves;
-import io.escrow.audit.SubjectHasher;
 import io.escrow.storage.SqlArrays;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,10 +16,11 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Stores one batch of deposits with one call of the {@code deposit_batch} database function
- * (migration V6) on an autocommit connection: a single round trip locks the audit head, looks up
- * earlier deposits under the same (provider, provider_record_id), inserts the new deposits and
- * their {@code deposit} audit leaves at consecutive indexes, advances the head and commits.
+ * Stores one batch of deposits with one call of the {@code deposit_batch_v3} database function
+ * (migration V12) on an autocommit connection: a single round trip locks the audit head, looks up
+ * earlier deposits under the same (provider, provider_record_id), inserts the new deposits at
+ * consecutive audit indexes, advances the head and commits. Each row is its own {@code deposit}
+ * leaf ({@link io.escrow.audit.StoredDeposit#leaf}), at its audit index and with its time.
  *
  * <p>When {@link #store} returns, everything it reports is durable. Each submission's outcome is
  * a receipt, or empty when its provider_record_id is already taken by different content
@@ -29,8 +28,6 @@ import java.util.UUID;
  * marked as replayed.
  */
 final class DepositBatch {
-    static final String LEAF_TYPE = "deposit";
-
     record Submission(String provider, Deposit deposit) {
         String key() {
             return provider + '\u0000' + deposit.providerRecordId();
@@ -39,8 +36,7 @@ final class DepositBatch {
 
     private DepositBatch() {}
 
-    static List<Optional<Receipt>> store(Connection c, List<Submission> batch, SubjectHasher subjects, RecordIds ids,
-            Instant clockNow) throws SQLException {
+    static List<Optional<Receipt>> store(Connection c, List<Submission> batch, RecordIds ids, Instant clockNow) throws SQLException {
         if (!c.getAutoCommit()) {
             throw new IllegalArgumentException("deposit batches commit themselves; pass an autocommit connection");
         }
@@ -60,7 +56,7 @@ final class DepositBatch {
                 distinct.add(batch.get(i));
             }
         }
-        Held[] held = call(c, distinct, subjects, ids, now);
+        Held[] held = call(c, distinct, ids, now);
 
         List<Optional<Receipt>> outcomes = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -95,8 +91,7 @@ final class DepositBatch {
     }
 
     /** Calls the function once for distinct submissions; returns what is held under each, in their order. */
-    private static Held[] call(Connection c, List<Submission> distinct, SubjectHasher subjects, RecordIds ids,
-            Instant now) throws SQLException {
+    private static Held[] call(Connection c, List<Submission> distinct, RecordIds ids, Instant now) throws SQLException {
         int n = distinct.size();
         UUID[] recordId = new UUID[n];
         String[] provider = new String[n];
@@ -107,7 +102,6 @@ final class DepositBatch {
         Long[] until = new Long[n];
         byte[][] enc = new byte[n][];
         byte[][] ct = new byte[n][];
-        byte[][] leaf = new byte[n][];
         for (int i = 0; i < n; i++) {
             Submission s = distinct.get(i);
             Deposit d = s.deposit();
@@ -120,18 +114,16 @@ final class DepositBatch {
             until[i] = d.coversUntil();
             enc[i] = d.encRef();
             ct[i] = d.ciphertextRef();
-            leaf[i] = leaf(s, recordId[i], subjects, now);
         }
         Held[] out = new Held[n];
         try (PreparedStatement ps = c.prepareStatement(
                 "select ord, record_id, audit_index, stored, held_subject_id, held_key_id, held_covers_from, held_covers_until, "
-                        + "held_enc, held_ciphertext from deposit_batch_v2("
+                        + "held_enc, held_ciphertext from deposit_batch_v3("
                         + "?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
-                        + "?::bytea[], ?::bytea[], ?::bytea[], ?, ?)")) {
-            SqlArrays.bind(c, ps, 1, new String[] {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea", "bytea"},
-                    recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct, leaf);
-            ps.setString(11, LEAF_TYPE);
-            ps.setTimestamp(12, Timestamp.from(now));
+                        + "?::bytea[], ?::bytea[], ?)")) {
+            SqlArrays.bind(c, ps, 1, new String[] {"uuid", "text", "text", "text", "text", "int8", "int8", "bytea", "bytea"},
+                    recordId, provider, providerRecordId, subject, keyId, from, until, enc, ct);
+            ps.setTimestamp(10, Timestamp.from(now));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int i = rs.getInt(1) - 1;
@@ -149,11 +141,5 @@ final class DepositBatch {
             }
         }
         return out;
-    }
-
-    private static byte[] leaf(Submission s, UUID recordId, SubjectHasher subjects, Instant now) {
-        Deposit d = s.deposit();
-        return AuditLeaves.deposit(now, s.provider(), recordId.toString(), subjects.hash(d.subjectId()), d.keyId(),
-                d.coversFrom(), d.coversUntil(), Deposit.payloadSha256(d.encRef(), d.ciphertextRef())).encode();
     }
 }

@@ -1,6 +1,5 @@
 package io.escrow.deposit;
 
-import io.escrow.audit.SubjectHasher;
 import io.escrow.keys.KeyRetiredException;
 import io.escrow.storage.Database;
 import io.escrow.storage.StorageUnavailableException;
@@ -41,7 +40,6 @@ public final class DepositLog implements AutoCloseable {
     public static final int MAX_QUEUED_PER_PROVIDER = MAX_QUEUED / 2;
 
     private final Database db;
-    private final SubjectHasher subjects;
     private final Clock clock;
     private final RecordIds recordIds;
     private final Consumer<String> log;
@@ -68,9 +66,8 @@ public final class DepositLog implements AutoCloseable {
 
     private record Pending(DepositBatch.Submission submission, long submittedNanos, CompletableFuture<Receipt> result) {}
 
-    public DepositLog(Database db, SubjectHasher subjects, MeterRegistry meters, Clock clock, Consumer<String> log) {
+    public DepositLog(Database db, MeterRegistry meters, Clock clock, Consumer<String> log) {
         this.db = db;
-        this.subjects = subjects;
         this.clock = clock;
         this.recordIds = new RecordIds(clock);
         this.log = log;
@@ -171,7 +168,7 @@ public final class DepositLog implements AutoCloseable {
         if (batch.isEmpty()) {
             return List.of();
         }
-        return DepositBatch.store(connection(), batch.stream().map(Pending::submission).toList(), subjects, recordIds, clock.instant());
+        return DepositBatch.store(connection(), batch.stream().map(Pending::submission).toList(), recordIds, clock.instant());
     }
 
     /** Refuses the deposits under retired keys (making the partitions of keys not seen before); returns the rest. */

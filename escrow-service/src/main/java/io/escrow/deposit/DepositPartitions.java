@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the head.
  */
 final class DepositPartitions {
-    /** SQLSTATE of deposit_partition() and deposit_batch_v2() for a retired key. */
+    /** SQLSTATE of deposit_partition() and deposit_batch_v3() for a retired key. */
     static final String RETIRED = "EK001";
     /** SQLSTATE of an insert whose key has no partition: dropped by a retirement since it was made. */
     static final String NO_PARTITION = "23514";

@@ -97,14 +97,11 @@ final class PagePreparer {
         releases.forEach(r -> indexes.add(r.record().depositIndex()));
         releases.forEach(r -> indexes.add(r.auditIndex()));
         List<List<byte[]>> proofs = tree.inclusionProofs(indexes, head.size());
-        Map<Long, byte[]> depositLeaves = log.leaves(indexes.subList(0, releases.size()));
+        Map<Long, byte[]> depositLeaves = log.depositLeaves(releases.stream().map(r -> r.record().stored()).toList());
         List<PartialRequest> out = new ArrayList<>(releases.size());
         for (int i = 0; i < releases.size(); i++) {
             ReleaseLedger.Release r = releases.get(i);
             byte[] depositLeaf = depositLeaves.get(r.record().depositIndex());
-            if (depositLeaf == null) {
-                throw new IllegalStateException("audit_log has no deposit leaf " + r.record().depositIndex());
-            }
             out.add(request(r, new RecordEvidence(r.record().ciphertext(), r.record().depositIndex(), depositLeaf, proofs.get(i),
                     r.auditIndex(), r.leaf(), proofs.get(releases.size() + i))));
         }

@@ -27,13 +27,21 @@ final class ReleaseStore {
     static List<InScopeRecord> page(Connection c, String warrantId, WarrantSpec spec, long afterIndex, boolean onlyNew,
                                     int limit) throws SQLException {
         List<InScopeRecord> out = new ArrayList<>();
+        // The planner, which cannot know how many deposits one subject has, prefers a bitmap scan
+        // that reads all of them and sorts, on every page: quadratic in the subject's records.
+        // Without bitmaps it walks (subject key, audit_index) in order and stops at the limit;
+        // measured 10x faster for a page of 100 of 586 records, more the more a subject has.
+        // Set for this transaction only (the caller's, see PagePreparer).
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("set local enable_bitmapscan = off");
+        }
         // Whether a record was released before is decided under the warrant's lock when the page
         // commits (ReleaseStore.released); here it only filters, for only_new.
         try (PreparedStatement ps = c.prepareStatement("select d.record_id, d.subject_id, d.key_id, d.covers_from, "
-                + "d.covers_until, d.enc, d.ciphertext, d.audit_index "
+                + "d.covers_until, d.enc, d.ciphertext, d.audit_index, d.provider, d.deposited_at "
                 + "from unnest(?::text[]) as s(subject) cross join lateral ("
                 + "  select x.* from deposits x"
-                + "  where x.subject_id = s.subject and x.covers_from <= ? and x.covers_until >= ? and x.audit_index > ?"
+                + "  where deposit_subject_key(x.subject_id) = deposit_subject_key(s.subject) and x.subject_id = s.subject and x.covers_from <= ? and x.covers_until >= ? and x.audit_index > ?"
                 + (onlyNew ? "  and not exists (select 1 from warrant_releases r where r.warrant_id = ? "
                         + "and r.record_id = x.record_id)" : "")
                 + "  order by x.audit_index limit ?) d "
@@ -51,7 +59,7 @@ final class ReleaseStore {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new InScopeRecord(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getLong(4),
-                            rs.getLong(5), rs.getBytes(6), rs.getBytes(7), rs.getLong(8)));
+                            rs.getLong(5), rs.getBytes(6), rs.getBytes(7), rs.getLong(8), rs.getString(9), rs.getTimestamp(10).toInstant()));
                 }
             }
         }

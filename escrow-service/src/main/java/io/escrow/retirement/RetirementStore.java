@@ -2,6 +2,7 @@ package io.escrow.retirement;
 
 import io.escrow.audit.AuditAppender;
 import io.escrow.audit.AuditEntry;
+import io.escrow.audit.DepositLeafArchive;
 import io.escrow.keys.RetiredKeys;
 import io.escrow.storage.Database;
 import io.escrow.storage.StorageUnavailableException;
@@ -16,10 +17,11 @@ import java.util.function.Consumer;
 
 /**
  * The database side of a retirement: the retired_keys row and its key_retired leaf in one
- * transaction, then the key's deposit partition detached and dropped (migration V12).
+ * transaction, then the key's deposit leaves written to audit_log and its deposit partition
+ * detached and dropped (migration V12).
  *
  * <p>The two steps are separate on purpose. The first holds the audit head, and from its commit
- * on, deposit_batch_v2 refuses the key under that same lock, so no deposit under it is stored
+ * on, deposit_batch_v3 refuses the key under that same lock, so no deposit under it is stored
  * after. The second takes locks on the deposits table, which a recovery holds while it waits for
  * the audit head: taken while holding the head, they could deadlock with it. It runs with no
  * other lock held, detaching concurrently (SHARE UPDATE EXCLUSIVE on the parent), so deposits
@@ -63,13 +65,23 @@ final class RetirementStore {
         }
     }
 
-    /** Detaches and drops the key's deposit partition if it is still there; safe to repeat after any interruption. */
+    /**
+     * Writes the key's deposit leaves to audit_log, then detaches and drops its deposit partition,
+     * if it is still there; safe to repeat after any interruption.
+     */
     void dropDeposits(String keyId) {
         try (Connection c = db.connection()) {
             c.setAutoCommit(true);
             String part = partition(c, keyId);
+            String leftover = part == null ? detachedLeftover(c, keyId) : null;
+            String rows = part != null ? part : leftover;
+            if (rows != null) {
+                // Since V12 a deposit's leaf is read from its row; the leaves must outlive the rows.
+                long written = DepositLeafArchive.archive(db, checked(rows), log);
+                log.accept("retirement of " + keyId + ": its deposit leaves are in audit_log (" + written + " written)");
+            }
             if (part == null) {
-                part = detachedLeftover(c, keyId);
+                part = leftover;
             } else {
                 // CONCURRENTLY cannot run in a transaction block; interrupted, it leaves the
                 // partition "detach pending", which FINALIZE completes on the next run.
@@ -124,9 +136,13 @@ final class RetirementStore {
 
     /** Partition names are deposits_ and 32 hex digits (made by deposit_partition), so quoting is for form's sake. */
     private static String quoted(String name) {
+        return '"' + checked(name) + '"';
+    }
+
+    private static String checked(String name) {
         if (!name.matches("deposits_[0-9a-f]{32}")) {
             throw new IllegalStateException("unexpected partition name " + name);
         }
-        return '"' + name + '"';
+        return name;
     }
 }

@@ -284,7 +284,7 @@ class CustodianAgentCoreTest {
         f.put("key_id", key.keyId());
         f.put("covers_from", 1L);
         f.put("covers_until", 2L);
-        f.put("payload_sha256", io.escrow.deposit.Deposit.payloadSha256(madeUp.request().enc(), madeUp.ciphertext()));
+        f.put("payload_sha256", io.escrow.audit.AuditLeaves.payloadSha256(madeUp.request().enc(), madeUp.ciphertext()));
         byte[] fakeLeaf = io.escrow.audit.AuditEntry.of("deposit", Instant.now(), "acme", f).encode();
         RecordEvidence e = template.evidence();
         PartialRequest notLogged = new PartialRequest(madeUp.request().recordId(), subject, key.keyId(), 1, 2, madeUp.request().enc(),

@@ -4,7 +4,6 @@ import io.escrow.audit.AuditEntry;
 import io.escrow.audit.AuditLeaves;
 import io.escrow.audit.SubjectHasher;
 import io.escrow.audit.SignedTreeHead;
-import io.escrow.deposit.Deposit;
 import io.escrow.merkle.MemoryNodes;
 import io.escrow.merkle.MerkleTree;
 import java.security.KeyPair;
@@ -53,7 +52,7 @@ final class TestLog {
 
     long deposit(PartialRequest r, byte[] ciphertext, String subjectInLeaf) {
         return append(AuditLeaves.deposit(Instant.now(), "acme", r.recordId(), SubjectHasher.of(salt).hash(subjectInLeaf),
-                r.keyId(), r.coversFrom(), r.coversUntil(), Deposit.payloadSha256(r.enc(), ciphertext)));
+                r.keyId(), r.coversFrom(), r.coversUntil(), AuditLeaves.payloadSha256(r.enc(), ciphertext)));
     }
 
     AuditEntry release(String warrantId, String recordId, String subject, byte[] recipient, String custodians) {

@@ -34,7 +34,7 @@ class TileMigrationTest {
     private final List<String> log = new ArrayList<>();
 
     private DatabaseSettings settings() {
-        return new DatabaseSettings(Optional.empty(), "postgres", "", 2, tmp.resolve("postgres"), 0);
+        return io.escrow.testing.OldSchemas.settings(tmp);
     }
 
     @Test
@@ -46,14 +46,7 @@ class TileMigrationTest {
         try (Database db = Database.open(settings(), log::add)) {
             // Start again from an empty schema migrated only up to V9, as a database of the
             // previous version would be.
-            String url;
-            try (Connection c = db.connection(); var st = c.createStatement()) {
-                url = c.getMetaData().getURL();
-                st.execute("drop schema public cascade");
-                st.execute("create schema public");
-            }
-            org.flywaydb.core.Flyway.configure(Database.class.getClassLoader()).dataSource(url, "postgres", "")
-                    .locations("classpath:db/migration").target("9").load().migrate();
+            io.escrow.testing.OldSchemas.migrateTo(db, "9");
             db.inTransaction("setting up the V9 tree", c -> {
                 oldTree(c, all);
                 return null;

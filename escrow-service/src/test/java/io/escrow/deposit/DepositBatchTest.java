@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.escrow.audit.SubjectHasher;
 import io.escrow.deposit.DepositBatch.Submission;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.storage.Database;
@@ -38,9 +37,6 @@ class DepositBatchTest {
     Database db;
 
     @Inject
-    SubjectHasher subjects;
-
-    @Inject
     KeyRegistry keys;
 
     private KeyRecord key;
@@ -63,7 +59,7 @@ class DepositBatchTest {
         try (Connection c = db.connection()) {
             c.setAutoCommit(true);
             new DepositPartitions().ensure(c, batch.stream().map(b -> b.deposit().keyId()).toList());
-            return DepositBatch.store(c, batch, subjects, ids, Instant.now());
+            return DepositBatch.store(c, batch, ids, Instant.now());
         }
     }
 
@@ -199,7 +195,7 @@ class DepositBatchTest {
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             List<Submission> one = List.of(new Submission("provider-a", deposit("tx-" + UUID.randomUUID(), "alice")));
-            assertThrows(IllegalArgumentException.class, () -> DepositBatch.store(c, one, subjects, ids, Instant.now()));
+            assertThrows(IllegalArgumentException.class, () -> DepositBatch.store(c, one, ids, Instant.now()));
             c.rollback();
         }
     }

@@ -31,21 +31,14 @@ class PartitionMigrationTest {
     private final List<String> log = new ArrayList<>();
 
     private DatabaseSettings settings() {
-        return new DatabaseSettings(Optional.empty(), "postgres", "", 2, tmp.resolve("postgres"), 0);
+        return io.escrow.testing.OldSchemas.settings(tmp);
     }
 
     @Test
     void v12_movesEachKeysDepositsToItsOwnPartition_unchanged() throws Exception {
         String before;
         try (Database db = Database.open(settings(), log::add)) {
-            String url;
-            try (Connection c = db.connection(); var st = c.createStatement()) {
-                url = c.getMetaData().getURL();
-                st.execute("drop schema public cascade");
-                st.execute("create schema public");
-            }
-            org.flywaydb.core.Flyway.configure(Database.class.getClassLoader()).dataSource(url, "postgres", "")
-                    .locations("classpath:db/migration").target("11").load().migrate();
+            io.escrow.testing.OldSchemas.migrateTo(db, "11");
             before = db.inTransaction("filling V11 deposits", c -> {
                 long index = 0;
                 try (var st = c.createStatement()) {

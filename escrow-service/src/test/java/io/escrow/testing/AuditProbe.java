@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,8 +35,16 @@ public final class AuditProbe {
         });
     }
 
+    /** Every committed leaf from {@code mark} on, read as the service reads them (deposit leaves from their rows). */
     public List<Leaf> since(long mark) {
-        return db.inTransaction("audit read", c -> read(c, mark));
+        List<Leaf> out = new ArrayList<>();
+        try {
+            new io.escrow.audit.AuditReader(db).forEach(mark, Long.MAX_VALUE, r -> out.add(new Leaf(r.index(), r.type(), r.actor(), r.leaf())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return out;
     }
 
     /** Leaves since {@code mark} of {@code type} that mention {@code text}. */
@@ -47,18 +54,5 @@ public final class AuditProbe {
 
     public Leaf at(long index) {
         return since(index).stream().filter(l -> l.index() == index).findFirst().orElseThrow();
-    }
-
-    private static List<Leaf> read(Connection c, long mark) throws SQLException {
-        List<Leaf> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("select idx, type, actor, leaf from audit_log where idx >= ? order by idx")) {
-            ps.setLong(1, mark);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Leaf(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBytes(4)));
-                }
-            }
-        }
-        return out;
     }
 }
