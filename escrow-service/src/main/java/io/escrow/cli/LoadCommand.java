@@ -68,10 +68,19 @@ final class LoadCommand implements Callable<Integer> {
             + "(default: <data-dir>/load-fill.state)")
     Path fillState;
 
+    @Option(names = "--scale", split = ",", description = "Instead of the phases: fill to each of these deposit counts in "
+            + "turn (e.g. 1000000,50000000) and measure, at each, DepositStream rate, unary Deposit p99, the recovery rate of "
+            + "a subject with --recovery records, GetInclusionProof p99 and a full audit verify; then their ratios.")
+    List<Long> scale;
+
     private static final int POOL = 512;
 
     @Override
     public Integer call() throws Exception {
+        if (scale != null && (scale.isEmpty() || scale.stream().anyMatch(l -> l < 1) || recovery < 1
+                || !scale.equals(scale.stream().sorted().distinct().toList()))) {
+            throw CliException.usage("--scale takes ascending deposit counts of at least 1, and --recovery at least 1");
+        }
         String[] hp = target.split(":");
         ManagedChannel channel = ManagedChannelBuilder.forAddress(hp[0], Integer.parseInt(hp[1])).usePlaintext()
                 .maxInboundMessageSize(4 << 20).build();
@@ -83,6 +92,11 @@ final class LoadCommand implements Callable<Integer> {
                     throw CliException.usage("--fill must be at least 1");
                 }
                 new FillLoad(channel, key, fillState != null ? fillState : dataDir().resolve("load-fill.state")).run(fill);
+                return 0;
+            }
+            if (scale != null) {
+                new ScaleLoad(this, channel, key, CliConfig.settings(null, java.util.Map.of()),
+                        fillState != null ? fillState : dataDir().resolve("load-fill.state"), target).run(scale, recovery);
                 return 0;
             }
             List<DepositRequest> pool = sealPool(key);
@@ -142,7 +156,7 @@ final class LoadCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<DepositRequest> sealPool(EscrowKey key) {
+    List<DepositRequest> sealPool(EscrowKey key) {
         SecureRandom rng = new SecureRandom();
         List<DepositRequest> out = new ArrayList<>(POOL);
         for (int i = 0; i < POOL; i++) {
@@ -165,7 +179,7 @@ final class LoadCommand implements Callable<Integer> {
     }
 
     /** Runs {@code op} from {@code concurrency} threads for one warm-up second and then {@link #seconds}. */
-    private Result unary(IntConsumer op, int concurrency) throws InterruptedException {
+    Result unary(IntConsumer op, int concurrency) throws InterruptedException {
         long warmEnd = System.nanoTime() + 1_000_000_000L;
         long end = warmEnd + seconds * 1_000_000_000L;
         List<long[]> perThread = new ArrayList<>();
@@ -212,7 +226,7 @@ final class LoadCommand implements Callable<Integer> {
     }
 
     /** One DepositStream, kept full under gRPC flow control; receipts per second after a warm-up second. */
-    private double stream(ManagedChannel channel, List<DepositRequest> pool, String run) throws InterruptedException {
+    double stream(ManagedChannel channel, List<DepositRequest> pool, String run) throws InterruptedException {
         AtomicLong receipts = new AtomicLong();
         CountDownLatch finished = new CountDownLatch(1);
         long warmEnd = System.nanoTime() + 1_000_000_000L;

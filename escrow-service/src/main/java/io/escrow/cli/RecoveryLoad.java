@@ -86,6 +86,33 @@ final class RecoveryLoad {
                 rate / (raw / key.getThreshold()));
     }
 
+    /**
+     * For the scale benchmark: deposits {@code n} records for a fresh subject, runs one recovery of
+     * up to 2,000 others first (not counted, so each measurement starts equally warm) and returns
+     * the records per second of one Recover stream of all {@code n}.
+     */
+    static double timedRecovery(ManagedChannel channel, EscrowSettings settings, EscrowKey key, int n) throws Exception {
+        for (String a : DemoAuthorities.NAMES) {
+            if (!java.nio.file.Files.exists(DemoAuthorities.signerKey(settings.dataDir(), a))) {
+                throw CliException.refused("the scale benchmark's recovery needs the demo authorities of the embedded development "
+                        + "default under " + DemoAuthorities.dir(settings.dataDir()));
+            }
+        }
+        String subject = "scale-recovery-" + Long.toString(System.currentTimeMillis(), 36);
+        int warm = Math.min(n, 2000);
+        deposit(channel, key, subject, n);
+        deposit(channel, key, subject + "-warm-up", warm);
+        recoverAll(channel, approvedWarrant(channel, settings, subject + "-warm-up", warm, Hpke.generateKeyPair(RANDOM)));
+        Warrant w = approvedWarrant(channel, settings, subject, n, Hpke.generateKeyPair(RANDOM));
+        long start = System.nanoTime();
+        int received = recoverAll(channel, w);
+        double secs = (System.nanoTime() - start) / 1e9;
+        if (received != n) {
+            throw new IllegalStateException("the scale benchmark's recovery released " + received + " of " + n + " records");
+        }
+        return received / secs;
+    }
+
     static int recoverAll(ManagedChannel channel, Warrant w) {
         int count = 0;
         Iterator<RecoveredKey> it = RecoveryServiceGrpc.newBlockingStub(channel)
