@@ -17,6 +17,10 @@ final class LeafRange {
     /** The most leaves one read returns: two range queries and a merge, bounded in memory. */
     static final int MAX_WINDOW = 4096;
 
+    /** Deposits by audit-index range, through the B-tree deposits_in_log_order (V13). */
+    static final String DEPOSITS_IN_RANGE = "select " + StoredDeposit.COLUMNS
+            + " from deposits d where d.audit_index >= ? and d.audit_index < ?";
+
     private LeafRange() {}
 
     /**
@@ -40,8 +44,7 @@ final class LeafRange {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("select " + StoredDeposit.COLUMNS
-                + " from deposits d where d.audit_index >= ? and d.audit_index < ?")) {
+        try (PreparedStatement ps = c.prepareStatement(DEPOSITS_IN_RANGE)) {
             ps.setLong(1, from);
             ps.setLong(2, until);
             try (ResultSet rs = ps.executeQuery()) {
