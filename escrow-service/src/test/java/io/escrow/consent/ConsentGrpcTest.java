@@ -289,8 +289,11 @@ class ConsentGrpcTest {
         warrants.revokeWarrant(io.escrow.proto.v1.RevokeWarrantRequest.newBuilder().setWarrantId(w.getWarrantId())
                 .setCmsSignature(Warrants.sign(io.escrow.warrant.SignedBytes.revocation(w.getWarrantId()),
                         TestAuthorities.signer("court"))).build());
+        // The registry shows the activation ended first and appends its audit leaf just after (outside
+        // its monitor, once the token session is let go): wait for both.
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!usesLeft(w).containsKey("custodian-1 DEACTIVATED") && System.nanoTime() < deadline) {
+        while ((!usesLeft(w).containsKey("custodian-1 DEACTIVATED")
+                || audit.find(mark, "activation_deactivated", w.getWarrantId()).isEmpty()) && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
         assertEquals(Map.of("custodian-1 DEACTIVATED", 100), usesLeft(w));
