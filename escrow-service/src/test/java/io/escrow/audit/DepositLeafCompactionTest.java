@@ -86,7 +86,7 @@ class DepositLeafCompactionTest {
             } while (!p.done());
             assertEquals(depositCount - legacy, removed, "every deposit leaf its row rebuilds goes from audit_log");
             assertEquals(legacy, kept, "a leaf its row does not rebuild stays");
-            assertEquals(size - depositCount + legacy, count(db, "select count(*) from audit_log"));
+            assertEquals(size - depositCount + legacy, io.escrow.testing.OldSchemas.count(db, "select count(*) from audit_log"));
             assertLeaves(db, leaves, "after the compaction");
             AuditTree tree = new AuditTree(db, () -> null, "test/origin", Clock.systemUTC());
             assertArrayEquals(MerkleTree.root(expected, size), tree.root(size));
@@ -171,14 +171,5 @@ class DepositLeafCompactionTest {
             assertEquals(i, read.get(i).index(), when);
             assertArrayEquals(expected.get(i), read.get(i).leaf(), when + ": leaf " + i);
         }
-    }
-
-    private static long count(Database db, String sql) {
-        return db.inTransaction("counting", c -> {
-            try (var rs = c.createStatement().executeQuery(sql)) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        });
     }
 }

@@ -45,22 +45,13 @@ class LeafRangeIndexTest {
             String v13 = db.inTransaction("explaining", LeafRangeIndexTest::rangePlan);
             assertFalse(v13.contains("Bitmap"), v13);
             assertTrue(v13.contains("Index Scan using deposits_") && v13.contains("_in_log_order"), v13);
-            assertEquals(2, count(db, PARTITION_INDEXES), "every key's partition has the index");
+            assertEquals(2, OldSchemas.count(db, PARTITION_INDEXES), "every key's partition has the index");
             // A key's first deposit after V13 makes its partition, which gets the index on attach.
             db.inTransaction("a third key", c -> fill(c, "ek-c", 40_000));
-            assertEquals(3, count(db, PARTITION_INDEXES), "a new partition has the index");
-            assertEquals(1, count(db, "select count(*) from pg_index where indexrelid = 'deposits_in_log_order'::regclass "
+            assertEquals(3, OldSchemas.count(db, PARTITION_INDEXES), "a new partition has the index");
+            assertEquals(1, OldSchemas.count(db, "select count(*) from pg_index where indexrelid = 'deposits_in_log_order'::regclass "
                     + "and indisvalid"), "the partitioned index is valid");
         }
-    }
-
-    private static int count(Database db, String sql) throws Exception {
-        return db.inTransaction("counting", c -> {
-            try (var st = c.createStatement(); var rs = st.executeQuery(sql)) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        });
     }
 
     private static int fill(Connection c, String keyId, long firstIndex) throws SQLException {

@@ -29,4 +29,14 @@ public final class OldSchemas {
         org.flywaydb.core.Flyway.configure(Database.class.getClassLoader()).dataSource(url, "postgres", "")
                 .locations("classpath:db/migration").target(version).load().migrate();
     }
+
+    /** The one number {@code sql} (a count) answers, for checking what a migration left. */
+    public static long count(Database db, String sql) {
+        return db.inTransaction("counting", c -> {
+            try (var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
 }
