@@ -85,6 +85,10 @@ public final class Database implements AutoCloseable {
                     .setServerConfig("fsync", "on")
                     .setServerConfig("full_page_writes", "on")
                     .setServerConfig("max_connections", "300");
+            settings.embeddedSettings().asMap().forEach(b::setServerConfig);
+            if (!settings.embeddedSettings().asMap().isEmpty()) {
+                log.accept("embedded PostgreSQL settings: " + settings.embeddedSettings());
+            }
             if (settings.embeddedPort() != 0) {
                 b.setPort(settings.embeddedPort());
             }

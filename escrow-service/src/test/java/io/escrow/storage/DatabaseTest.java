@@ -80,6 +80,20 @@ class DatabaseTest {
         }
     }
 
+    @Test
+    void open_withEmbeddedSettings_runsTheServerWithThem_andDurabilityStaysOn() throws Exception {
+        DatabaseSettings tuned = new DatabaseSettings(Optional.empty(), "postgres", "", 2, tmp.resolve("postgres"), 0,
+                EmbeddedServerSettings.parse("work_mem=7MB,wal_compression=on,checkpoint_timeout=900s"));
+        try (Database db = Database.open(tuned, log::add)) {
+            assertEquals("7MB", queryOne(db, "show work_mem"));
+            assertEquals("on", queryOne(db, "show wal_compression"));
+            assertEquals("15min", queryOne(db, "show checkpoint_timeout"));
+            assertEquals("on", queryOne(db, "show synchronous_commit"));
+            assertEquals("on", queryOne(db, "show fsync"));
+        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("embedded PostgreSQL settings: {work_mem=7MB")), log.toString());
+    }
+
     private long postmasterPid() throws Exception {
         return Long.parseLong(Files.readAllLines(tmp.resolve("postgres/postmaster.pid")).get(0).strip());
     }
