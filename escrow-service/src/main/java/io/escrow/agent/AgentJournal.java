@@ -34,7 +34,7 @@ final class AgentJournal implements AutoCloseable {
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
     /** One fact the agent recorded. */
-    sealed interface Entry permits WarrantFact, RetirementConsented, ShareDestroyed {
+    sealed interface Entry permits WarrantFact, RetirementConsented, ShareDestroyed, CeremonyConsented, ShareReceived {
         Instant at();
     }
 
@@ -60,6 +60,12 @@ final class AgentJournal implements AutoCloseable {
 
     /** The token's share of a key destroyed, with the agent's signed escrow/v1/share-destroyed statement. */
     record ShareDestroyed(String keyId, Instant at, byte[] statement, byte[] cms) implements Entry {}
+
+    /** The custodian's signed consent to take its share of a new key (escrow/v1/key-ceremony and its CMS). */
+    record CeremonyConsented(String keyId, Instant at, byte[] statement, byte[] cms) implements Entry {}
+
+    /** The token took its share of a key, for the key record with this SHA-256. */
+    record ShareReceived(String keyId, Instant at, byte[] recordSha256) implements Entry {}
 
     private final Path file;
     private final FileChannel channel;
@@ -146,6 +152,15 @@ final class AgentJournal implements AutoCloseable {
             n.put("key_id", d.keyId());
             n.put("statement", B64.encodeToString(d.statement()));
             n.put("cms", B64.encodeToString(d.cms()));
+        } else if (e instanceof CeremonyConsented c) {
+            n.put("type", "ceremony_consented");
+            n.put("key_id", c.keyId());
+            n.put("statement", B64.encodeToString(c.statement()));
+            n.put("cms", B64.encodeToString(c.cms()));
+        } else if (e instanceof ShareReceived r) {
+            n.put("type", "share_received");
+            n.put("key_id", r.keyId());
+            n.put("record_sha256", B64.encodeToString(r.recordSha256()));
         } else if (e instanceof Activated a) {
             n.put("type", "activated");
             n.put("signed_bytes", B64.encodeToString(a.signedBytes()));
@@ -175,6 +190,13 @@ final class AgentJournal implements AutoCloseable {
             byte[] cms = B64D.decode(n.get("cms").asText());
             return type.equals("share_destroyed") ? new ShareDestroyed(keyId, at, statement, cms)
                     : new RetirementConsented(keyId, at, statement, cms);
+        }
+        if (type.equals("ceremony_consented")) {
+            return new CeremonyConsented(n.get("key_id").asText(), at, B64D.decode(n.get("statement").asText()),
+                    B64D.decode(n.get("cms").asText()));
+        }
+        if (type.equals("share_received")) {
+            return new ShareReceived(n.get("key_id").asText(), at, B64D.decode(n.get("record_sha256").asText()));
         }
         String warrantId = n.get("warrant_id").asText();
         return switch (type) {

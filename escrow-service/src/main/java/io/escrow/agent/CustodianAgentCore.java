@@ -58,6 +58,7 @@ public final class CustodianAgentCore implements AutoCloseable {
     private final AgentJournal journal;
     private final PageDeriver deriver;
     private final ShareRetirement retirement;
+    private final ShareCeremony ceremony;
 
     public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
                               TrustAnchors custodianAnchor, LogEvidence log, java.util.Optional<KeyAttestor.Signer> attestation,
@@ -85,6 +86,7 @@ public final class CustodianAgentCore implements AutoCloseable {
         this.clock = clock;
         this.ledger = new AgentLedger(custodianId);
         this.retirement = new ShareRetirement(custodianId, token, custodianAnchor, attestation, clock, this::record);
+        this.ceremony = new ShareCeremony(custodianId, token, custodianAnchor, attestation, clock, this::record);
         this.journal = AgentJournal.open(journalFile, this::apply);
         this.deriver = new PageDeriver(token, sessions);
     }
@@ -279,6 +281,21 @@ public final class CustodianAgentCore implements AutoCloseable {
         return retirement.destroy(io.escrow.threshold.KeyId.require(keyId));
     }
 
+    /** Accepts the custodian's signed consent to take its share of a new key ({@link ShareCeremony}). */
+    public io.escrow.ceremony.CeremonyStatus consentCeremony(byte[] statement, byte[] cms) {
+        return ceremony.consent(statement, cms);
+    }
+
+    /** The ceremony's state for a key, with the transport key to seal the share to (made on the first ask). */
+    public io.escrow.ceremony.CeremonyStatus ceremonyTransportKey(String keyId) {
+        return ceremony.transportKey(io.escrow.threshold.KeyId.require(keyId));
+    }
+
+    /** Takes this custodian's share of a new key, sealed to the transport key, and attests it. */
+    public KeyAttestor.Attestation receiveShare(byte[] keyRecordJson, byte[] enc, byte[] ciphertext) {
+        return ceremony.receive(keyRecordJson, enc, ciphertext);
+    }
+
     private synchronized void record(AgentJournal.Entry e) {
         journal.append(e);
         apply(e);
@@ -287,6 +304,8 @@ public final class CustodianAgentCore implements AutoCloseable {
     private void apply(AgentJournal.Entry e) {
         if (e instanceof AgentJournal.WarrantFact w) {
             ledger.apply(w);
+        } else if (e instanceof AgentJournal.CeremonyConsented || e instanceof AgentJournal.ShareReceived) {
+            ceremony.apply(e);
         } else {
             retirement.apply(e);
         }

@@ -246,6 +246,18 @@ public class EscrowRuntime {
                 agents.custodianCas(), Clock.systemUTC(), LOG::info));
     }
 
+    /** A new key's ceremony goes through the custodians' agents, so that no one holds all the PINs. */
+    @Produces
+    @Singleton
+    java.util.Optional<io.escrow.ceremony.AgentKeyCeremony> agentKeyCeremony(CustodianAgents agents, KeyRegistry keys, AuditWriter audit,
+                                                                          EscrowSettings settings) {
+        if (agents.links().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new io.escrow.ceremony.AgentKeyCeremony(agents.links(), keys, audit, agents.custodianCas(),
+                settings.threshold(), Clock.systemUTC(), LOG::info));
+    }
+
     void closeCustodianAgents(@Disposes CustodianAgents agents) {
         agents.close();
     }

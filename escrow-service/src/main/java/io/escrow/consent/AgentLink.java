@@ -45,6 +45,15 @@ public interface AgentLink extends AutoCloseable {
     /** Asks the agent to destroy its share of a key its custodian consented to retire. */
     io.escrow.retirement.ShareStatus destroyShare(String keyId);
 
+    /** Gives the agent its custodian's signed consent to take its share of a new key. */
+    io.escrow.ceremony.CeremonyStatus consentCeremony(byte[] statement, byte[] signature);
+
+    /** The agent's ceremony state for a key, with the transport key to seal the share to (made on the first ask). */
+    io.escrow.ceremony.CeremonyStatus ceremony(String keyId);
+
+    /** Hands the agent its share of a new key, sealed to its transport key; the agent imports it and attests it. */
+    io.escrow.agent.KeyAttestor.Attestation receiveShare(byte[] keyRecordJson, byte[] enc, byte[] ciphertext);
+
     @Override
     void close();
 }

@@ -108,7 +108,7 @@ public final class KeyAttestations {
         lastAsked.put(k.keyId(), now);
         byte[] json = KeyRecordJson.write(k);
         for (KeyAttestor.Attestation a : agents.attestations(json)) {
-            String problem = problem(k, json, a);
+            String problem = problem(k, json, a, custodianAnchors, clock.instant());
             if (problem != null) {
                 warn.accept("key " + k.keyId() + ": the attestation of " + a.custodianId() + " is refused: " + problem);
             } else {
@@ -118,8 +118,12 @@ public final class KeyAttestations {
         return true;
     }
 
-    /** Why an attestation does not vouch for this key record, or null when it does. */
-    private String problem(KeyRecord k, byte[] json, KeyAttestor.Attestation a) {
+    /**
+     * Why an attestation does not vouch for this key record (its JSON), or null when it does: the
+     * statement must be exactly the one the record implies and, where the custodian's CA is among
+     * {@code custodianAnchors}, signed by a certificate from it.
+     */
+    public static String problem(KeyRecord k, byte[] json, KeyAttestor.Attestation a, TrustAnchors custodianAnchors, Instant now) {
         Optional<CustodianShare> share = k.shareOf(a.custodianId());
         if (share.isEmpty()) {
             return "the key has no share of " + a.custodianId();
@@ -130,8 +134,7 @@ public final class KeyAttestations {
         }
         if (custodianAnchors.names().contains(a.custodianId())) {
             try {
-                CmsSignatureVerifier.verify(a.cms(), a.statement(), custodianAnchors.only(a.custodianId()), k.createdAt(),
-                        clock.instant());
+                CmsSignatureVerifier.verify(a.cms(), a.statement(), custodianAnchors.only(a.custodianId()), k.createdAt(), now);
             } catch (RuntimeException e) {
                 return e.getMessage();
             }

@@ -13,20 +13,20 @@ import org.bouncycastle.util.encoders.Hex;
  * field in a fixed order, each ending in LF, UTF-8. Only that exact shape decodes, so that one
  * meaning has one encoding and a signature covers nothing but what is shown.
  */
-final class StatementLines {
-    static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+public final class StatementLines {
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int MAX_BYTES = 4096;
 
     private StatementLines() {}
 
-    static byte[] encode(String header, Map<String, String> fields) {
+    public static byte[] encode(String header, Map<String, String> fields) {
         StringBuilder b = new StringBuilder(256).append(header).append('\n');
         fields.forEach((name, value) -> b.append(name).append('=').append(value).append('\n'));
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** The values of {@code names}, in order; refuses anything but that exact shape, naming {@code field}. */
-    static Map<String, String> decode(String field, String header, List<String> names, byte[] bytes) {
+    public static Map<String, String> decode(String field, String header, List<String> names, byte[] bytes) {
         if (bytes == null || bytes.length == 0 || bytes.length > MAX_BYTES) {
             throw new InvalidArgumentException(field, "must be 1-" + MAX_BYTES + " bytes");
         }
@@ -50,21 +50,21 @@ final class StatementLines {
         return values;
     }
 
-    static String id(String field, String name, String value) {
+    public static String id(String field, String name, String value) {
         if (value == null || !ID.matcher(value).matches()) {
             throw new InvalidArgumentException(field + "." + name, "must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit");
         }
         return value;
     }
 
-    static byte[] hex(String field, String name, String value, int length) {
+    public static byte[] hex(String field, String name, String value, int length) {
         if (value == null || !value.matches("([0-9a-f]{2})+") || value.length() != 2 * length) {
             throw new InvalidArgumentException(field + "." + name, "must be " + length + " bytes in lowercase hex");
         }
         return Hex.decode(value);
     }
 
-    static long seconds(String field, String name, String value) {
+    public static long seconds(String field, String name, String value) {
         if (value == null || !value.matches("[1-9][0-9]{0,11}")) {
             throw new InvalidArgumentException(field + "." + name, "must be Unix seconds in decimal");
         }

@@ -53,33 +53,16 @@ public final class KeyCeremony {
                 throw new KeyAlreadyExistsException("custodian " + t.custodianId() + " already holds a share of key " + keyId);
             }
         }
-        progress.accept("generating key " + keyId + " (" + params.threshold() + " of " + params.custodians() + ")");
-
-        BigInteger scale = params.shareScale();
-        SecretScalar d = SecretScalar.of(Shamir.randomNonZeroScalar(rng));
-        ECPoint publicKey = P256.G.multiply(d.toBigInteger()).normalize();
-        SecretScalar scaled = SecretScalar.of(d.toBigInteger().multiply(scale.modInverse(P256.ORDER)).mod(P256.ORDER));
-        d.destroy();
-        Shamir.Sharing sharing = Shamir.split(scaled, params, rng);
-        scaled.destroy();
-
         List<ShareToken> imported = new ArrayList<>();
-        try {
-            List<CustodianShare> publicShares = new ArrayList<>();
+        try (Dealing dealing = deal(keyId, params, tokens.stream().map(ShareToken::custodianId).toList())) {
+            KeyRecord record = dealing.record();
             for (int i = 0; i < tokens.size(); i++) {
                 ShareToken token = tokens.get(i);
-                ShamirShare share = sharing.shares().get(i);
-                if (!sharing.commitments().verify(share)) {
-                    throw new IllegalStateException("share " + share.index() + " does not match its Feldman commitment");
-                }
-                ECPoint publicShare = P256.G.multiply(share.value().toBigInteger()).normalize();
-                token.importShare(keyId, share.value(), publicShare);
+                ShamirShare share = dealing.shares().get(i);
+                token.importShare(keyId, share.value(), record.shares().get(i).publicShare());
                 imported.add(token);
-                publicShares.add(new CustodianShare(token.custodianId(), share.index(), publicShare));
                 progress.accept("share " + share.index() + " imported into " + token.custodianId());
             }
-            KeyRecord record = new KeyRecord(keyId, publicKey, params, scale, sharing.commitments(),
-                    publicShares, clock.instant());
             verifyTokens(record, tokens);
             progress.accept("key " + keyId + " verified in all " + tokens.size() + " tokens");
             return record;
@@ -90,8 +73,61 @@ public final class KeyCeremony {
                         + e.getMessage(), e);
             }
             throw new CeremonyFailedException("key ceremony for " + keyId + " failed and was rolled back: " + e, e);
-        } finally {
+        }
+    }
+
+    /**
+     * A fresh key, split: its public record and one share per custodian, in the order given
+     * (the i-th custodian gets share index i+1). Closing it wipes the shares. The private key
+     * itself is wiped before this returns; only the scaled shares leave.
+     */
+    public record Dealing(KeyRecord record, List<ShamirShare> shares) implements AutoCloseable {
+        public Dealing {
+            shares = List.copyOf(shares);
+        }
+
+        @Override
+        public void close() {
+            shares.forEach(s -> s.value().destroy());
+        }
+
+        @Override
+        public String toString() {
+            return "Dealing[" + record.keyId() + ", " + shares.size() + " shares, redacted]";
+        }
+    }
+
+    /** Generates a key for {@code custodianIds} (distinct, n of them) and splits it; see {@link Dealing}. */
+    public Dealing deal(String keyId, ThresholdParameters params, List<String> custodianIds) {
+        KeyId.require(keyId);
+        Objects.requireNonNull(params, "params");
+        if (custodianIds.size() != params.custodians() || new HashSet<>(custodianIds).size() != custodianIds.size()) {
+            throw new InvalidThresholdException("the ceremony for n=" + params.custodians() + " needs that many distinct custodians, got "
+                    + custodianIds);
+        }
+        progress.accept("generating key " + keyId + " (" + params.threshold() + " of " + params.custodians() + ")");
+        BigInteger scale = params.shareScale();
+        SecretScalar d = SecretScalar.of(Shamir.randomNonZeroScalar(rng));
+        ECPoint publicKey = P256.G.multiply(d.toBigInteger()).normalize();
+        SecretScalar scaled = SecretScalar.of(d.toBigInteger().multiply(scale.modInverse(P256.ORDER)).mod(P256.ORDER));
+        d.destroy();
+        Shamir.Sharing sharing = Shamir.split(scaled, params, rng);
+        scaled.destroy();
+        try {
+            List<CustodianShare> publicShares = new ArrayList<>();
+            for (int i = 0; i < custodianIds.size(); i++) {
+                ShamirShare share = sharing.shares().get(i);
+                if (!sharing.commitments().verify(share)) {
+                    throw new IllegalStateException("share " + share.index() + " does not match its Feldman commitment");
+                }
+                publicShares.add(new CustodianShare(custodianIds.get(i), share.index(),
+                        P256.G.multiply(share.value().toBigInteger()).normalize()));
+            }
+            return new Dealing(new KeyRecord(keyId, publicKey, params, scale, sharing.commitments(), publicShares, clock.instant()),
+                    sharing.shares());
+        } catch (RuntimeException e) {
             sharing.shares().forEach(s -> s.value().destroy());
+            throw e;
         }
     }
 

@@ -41,6 +41,7 @@ public class AccessControlInterceptor implements ServerInterceptor {
             Map.entry("escrow.v1.EscrowService/ListEscrowKeys", EnumSet.of(Role.PROVIDER, Role.OPERATOR, Role.OVERSEER, Role.CUSTODIAN)),
             Map.entry("escrow.v1.EscrowService/GetServiceStatus", EnumSet.of(Role.OPERATOR, Role.OVERSEER)),
             Map.entry("escrow.v1.EscrowService/RetireEscrowKey", EnumSet.of(Role.OPERATOR)),
+            Map.entry("escrow.v1.EscrowService/CreateEscrowKey", EnumSet.of(Role.OPERATOR)),
             Map.entry("escrow.v1.WarrantService", EnumSet.of(Role.AGENCY, Role.AUTHORITY, Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.WarrantService/FileWarrant", EnumSet.of(Role.AGENCY)),
             // A custodian reviews the warrant it is asked to consent to (escrowctl custodian review).
@@ -57,6 +58,7 @@ public class AccessControlInterceptor implements ServerInterceptor {
                     Role.OVERSEER, Role.OPERATOR)),
             Map.entry("escrow.v1.CustodianService/DeactivateShare", EnumSet.of(Role.CUSTODIAN)),
             Map.entry("escrow.v1.CustodianService/ConsentKeyRetirement", EnumSet.of(Role.CUSTODIAN)),
+            Map.entry("escrow.v1.CustodianService/ConsentKeyCeremony", EnumSet.of(Role.CUSTODIAN)),
             Map.entry("grpc.health.v1.Health", EnumSet.allOf(Role.class)));
 
     @Inject

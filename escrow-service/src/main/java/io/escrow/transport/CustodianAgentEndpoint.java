@@ -130,6 +130,28 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
         answer(request, out, () -> RetirementMessages.toProto(agent.destroyShare(request.getKeyId())));
     }
 
+    @Override
+    public void consentCeremony(io.escrow.proto.v1.AgentCeremonyConsentRequest request,
+                                StreamObserver<io.escrow.proto.v1.AgentCeremony> out) {
+        answer(request, out, () -> CeremonyMessages.toProto(agent.consentCeremony(request.getStatement().toByteArray(),
+                request.getSignature().toByteArray())));
+    }
+
+    @Override
+    public void getCeremony(io.escrow.proto.v1.AgentGetCeremonyRequest request, StreamObserver<io.escrow.proto.v1.AgentCeremony> out) {
+        answer(request, out, () -> CeremonyMessages.toProto(agent.ceremonyTransportKey(request.getKeyId())));
+    }
+
+    @Override
+    public void receiveShare(io.escrow.proto.v1.AgentReceiveShareRequest request, StreamObserver<io.escrow.proto.v1.KeyAttestation> out) {
+        answer(request, out, () -> {
+            var a = agent.receiveShare(request.getKeyRecord().toByteArray(), request.getEnc().toByteArray(),
+                    request.getCiphertext().toByteArray());
+            return io.escrow.proto.v1.KeyAttestation.newBuilder().setCustodianId(a.custodianId())
+                    .setStatement(ByteString.copyFrom(a.statement())).setCmsSignature(ByteString.copyFrom(a.cms())).build();
+        });
+    }
+
     private static PartialRequest fromProto(PartialRecord r) {
         var evidence = new io.escrow.agent.RecordEvidence(r.getCiphertext().toByteArray(), r.getDepositIndex(),
                 r.getDepositLeaf().toByteArray(), r.getDepositProofList().stream().map(ByteString::toByteArray).toList(),

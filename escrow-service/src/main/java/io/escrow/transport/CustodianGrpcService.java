@@ -75,6 +75,26 @@ public class CustodianGrpcService extends CustodianServiceGrpc.CustodianServiceI
         response.onCompleted();
     }
 
+    @Inject
+    jakarta.inject.Provider<java.util.Optional<io.escrow.ceremony.AgentKeyCeremony>> ceremony;
+
+    /** A custodian's consent to take its share of a new key, forwarded to its own agent, which checks and keeps it. */
+    @Override
+    @Blocking
+    public void consentKeyCeremony(io.escrow.proto.v1.ConsentKeyCeremonyRequest request,
+                                   StreamObserver<io.escrow.proto.v1.KeyCeremonyConsent> response) {
+        MalformedRequests.reject(request);
+        CallerIdentity caller = CallerIdentity.current();
+        var status = ceremony.get().orElseThrow(io.escrow.ceremony.AgentKeyCeremony::withoutAgents).consent(caller.name(),
+                caller == CallerIdentity.DEVELOPMENT, request.getCustodianId(), request.getKeyId(), request.getStatement().toByteArray(),
+                request.getCmsSignature().toByteArray());
+        var b = io.escrow.proto.v1.KeyCeremonyConsent.newBuilder().setCustodianId(status.custodianId()).setKeyId(status.keyId())
+                .setShareReceived(status.shareReceived());
+        status.consent().ifPresent(c -> b.setConsentedAt(ProtoTime.of(c.at())));
+        response.onNext(b.build());
+        response.onCompleted();
+    }
+
     @Override
     @Blocking
     public void activateShare(ActivateShareRequest request, StreamObserver<Activation> response) {

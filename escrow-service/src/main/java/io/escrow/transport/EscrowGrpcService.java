@@ -46,6 +46,9 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     @Inject
     jakarta.inject.Provider<java.util.Optional<io.escrow.retirement.KeyRetirement>> retirement;
 
+    @Inject
+    jakarta.inject.Provider<java.util.Optional<io.escrow.ceremony.AgentKeyCeremony>> ceremony;
+
     /** A Provider, so that the gRPC server starting on the event loop does not open the database there. */
     @Inject
     jakarta.inject.Provider<DepositLog> deposits;
@@ -105,6 +108,20 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
         var outcome = retirement.get().orElseThrow(io.escrow.retirement.KeyRetirement::withoutAgents)
                 .retire(request.getKeyId(), CallerIdentity.current().name());
         response.onNext(EscrowKeyMessages.retirement(outcome));
+        response.onCompleted();
+    }
+
+    /** Operators: a new key's ceremony through the custodians' agents ({@link io.escrow.ceremony.AgentKeyCeremony}). */
+    @Override
+    @Blocking
+    public void createEscrowKey(io.escrow.proto.v1.CreateEscrowKeyRequest request, StreamObserver<EscrowKey> response) {
+        MalformedRequests.reject(request);
+        KeyRecord key = ceremony.get().orElseThrow(io.escrow.ceremony.AgentKeyCeremony::withoutAgents)
+                .create(request.getKeyId(), request.getThreshold(), CallerIdentity.current().name());
+        // The agents' attestations publish it (key_attested, key_published) before it is served.
+        var attestations = agents.get().attestations();
+        attestations.ifPresent(a -> a.current());
+        response.onNext(EscrowKeyMessages.toProto(key, attestations.map(a -> a.stored(key.keyId())).orElse(List.of())));
         response.onCompleted();
     }
 

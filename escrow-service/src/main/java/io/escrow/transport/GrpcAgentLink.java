@@ -207,6 +207,40 @@ public final class GrpcAgentLink implements AgentLink {
                 .setKeyId(keyId).build()));
     }
 
+    @Override
+    public io.escrow.ceremony.CeremonyStatus consentCeremony(byte[] statement, byte[] signature) {
+        return ceremony("ceremony-consent", s -> s.consentCeremony(io.escrow.proto.v1.AgentCeremonyConsentRequest.newBuilder()
+                .setStatement(ByteString.copyFrom(statement)).setSignature(ByteString.copyFrom(signature)).build()));
+    }
+
+    @Override
+    public io.escrow.ceremony.CeremonyStatus ceremony(String keyId) {
+        return ceremony("ceremony", s -> s.getCeremony(io.escrow.proto.v1.AgentGetCeremonyRequest.newBuilder().setKeyId(keyId).build()));
+    }
+
+    @Override
+    public io.escrow.agent.KeyAttestor.Attestation receiveShare(byte[] keyRecordJson, byte[] enc, byte[] ciphertext) {
+        var a = call("receive-share", s -> s.receiveShare(io.escrow.proto.v1.AgentReceiveShareRequest.newBuilder()
+                .setKeyRecord(ByteString.copyFrom(keyRecordJson)).setEnc(ByteString.copyFrom(enc))
+                .setCiphertext(ByteString.copyFrom(ciphertext)).build()));
+        if (!a.getCustodianId().equals(custodianId)) {
+            throw new AgentCallException(custodianId, EscrowException.Category.UNAVAILABLE, "attested as " + a.getCustodianId());
+        }
+        return new io.escrow.agent.KeyAttestor.Attestation(a.getCustodianId(), a.getStatement().toByteArray(),
+                a.getCmsSignature().toByteArray());
+    }
+
+    /** A ceremony call whose answer must come from this custodian's agent. */
+    private io.escrow.ceremony.CeremonyStatus ceremony(String name,
+                                                      Function<CustodianAgentGrpc.CustodianAgentBlockingStub, io.escrow.proto.v1.AgentCeremony> rpc) {
+        io.escrow.proto.v1.AgentCeremony r = call(name, rpc);
+        if (!r.getCustodianId().equals(custodianId)) {
+            errors.increment();
+            throw new AgentCallException(custodianId, EscrowException.Category.UNAVAILABLE, "answered as " + r.getCustodianId());
+        }
+        return CeremonyMessages.fromProto(r);
+    }
+
     /** A retirement call whose answer must come from this custodian's agent. */
     private io.escrow.retirement.ShareStatus retirement(String name,
                                                        Function<CustodianAgentGrpc.CustodianAgentBlockingStub, io.escrow.proto.v1.AgentRetirement> rpc) {
