@@ -50,7 +50,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.bouncycastle.util.encoders.Hex;
 import org.junit.jupiter.api.BeforeEach;
@@ -155,7 +154,7 @@ class KeyRetirementGrpcTest {
         assertTrue(leaf.mentions(old.getKeyId()));
 
         for (String custodian : CUSTODIANS) {
-            String objects = pkcs11Objects(custodian);
+            String objects = TestTokens.pkcs11ToolObjects(custodian);
             assertFalse(objects.contains(Hex.toHexString(old.getKeyId().getBytes(StandardCharsets.UTF_8))), custodian + ":\n" + objects);
             assertFalse(objects.contains(old.getKeyId()), custodian + ":\n" + objects);
             assertTrue(objects.contains(Hex.toHexString(current.getKeyId().getBytes(StandardCharsets.UTF_8))),
@@ -224,15 +223,5 @@ class KeyRetirementGrpcTest {
                         .setCmsSignature(ByteString.copyFrom(DemoAuthorities.sign(TestTokens.dataDir(), "custodian-1", statement))).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("another id or public key"), e.getStatus().getDescription());
-    }
-
-    /** The token's objects as pkcs11-tool, an outside PKCS#11 client, lists them after logging in. */
-    private static String pkcs11Objects(String label) throws Exception {
-        Process p = new ProcessBuilder("pkcs11-tool", "--module", TestTokens.LIBRARY.toString(), "--token-label", label, "--login",
-                "--pin", TestTokens.pin(label), "--list-objects").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        return out;
     }
 }

@@ -52,6 +52,17 @@ public final class TestTokens {
         return OPEN.computeIfAbsent(label, l -> Pkcs11ShareToken.open(config(l)));
     }
 
+    /** The token's objects as pkcs11-tool, an outside PKCS#11 client, lists them after logging in. */
+    public static String pkcs11ToolObjects(String label) throws Exception {
+        Process p = new ProcessBuilder("pkcs11-tool", "--module", LIBRARY.toString(), "--token-label", label, "--login",
+                "--pin", pin(label), "--list-objects").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new AssertionError("pkcs11-tool --list-objects on " + label + " failed:\n" + out);
+        }
+        return out;
+    }
+
     public static List<Pkcs11ShareToken> open(String... labels) {
         return java.util.Arrays.stream(labels).map(TestTokens::open).toList();
     }
