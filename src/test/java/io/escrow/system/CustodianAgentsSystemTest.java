@@ -330,22 +330,43 @@ class CustodianAgentsSystemTest {
     }
 
     /**
-     * A rotation ceremony (escrowctl ceremony, its own process, on the custodians' tokens) makes a
-     * new key; the service serves it as current once the agents have attested it.
+     * A rotation as each party runs it, with no PIN anywhere but at the agents: each custodian
+     * consents with its own certificate (escrowctl custodian ceremony-consent), the operator runs
+     * escrowctl keys create through replica A, each agent process imports its share into its token
+     * and attests it, and replica B serves the new key as current.
      */
     @Test
-    void aRotatedKey_isServedAsCurrentOnceTheAgentsAttestIt() throws Exception {
+    void aKeyCreatedThroughTheAgents_isServedAsCurrentOnceTheyAttestIt() throws Exception {
         ManagedChannel viaB = channel(b);
         var escrow = EscrowServiceGrpc.newBlockingStub(viaB).withDeadlineAfter(60, TimeUnit.SECONDS);
         EscrowKey before = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         String rotated = "ek-rotated-" + Long.toString(System.nanoTime() % 1_000_000);
-        var ceremony = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", rotated);
-        assertEquals(0, ceremony.exit(), ceremony.output());
+        String target = "localhost:" + a.grpcPort;
+        var early = ServiceProcess.escrowctl(dataDir, "keys", "create", "--key-id", rotated, "--target", target);
+        assertEquals(1, early.exit(), early.output());
+        assertTrue(early.output().contains("has not consented to the ceremony of key " + rotated), early.output());
+        rotateThroughAgents(rotated, target);
         EscrowKey after = EscrowServiceGrpc.newBlockingStub(viaB).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         assertEquals(rotated, after.getKeyId(), "the attested new key is current (was " + before.getKeyId() + ")");
         assertEquals(3, after.getAttestationsCount(), after.toString());
         assertTrue(after.getAttestations(0).getStatement().toStringUtf8().contains("key_id=" + rotated));
+    }
+
+    /** Every custodian consents to a 2-of-3 key with its own certificate, then the operator creates it (escrowctl, no PINs). */
+    private static void rotateThroughAgents(String keyId, String target) throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            String id = "custodian-" + i;
+            var consent = ServiceProcess.escrowctl(dataDir, "custodian", "ceremony-consent", "--key-id", keyId, "--custodian", id,
+                    "--threshold", "2", "--custodians", "custodian-1,custodian-2,custodian-3",
+                    "--cert", DemoAuthorities.signerCertificate(dataDir, id).toString(),
+                    "--key", DemoAuthorities.signerKey(dataDir, id).toString(), "--target", target);
+            assertEquals(0, consent.exit(), consent.output());
+            assertTrue(consent.output().contains("escrow/v1/key-ceremony"), "the custodian sees what it signs: " + consent.output());
+        }
+        var created = ServiceProcess.escrowctl(dataDir, "keys", "create", "--key-id", keyId, "--target", target);
+        assertEquals(0, created.exit(), created.output());
+        assertTrue(created.output().contains("key " + keyId + " created, 2 of 3"), created.output());
     }
 
     /**
@@ -366,11 +387,10 @@ class CustodianAgentsSystemTest {
             EscrowServiceGrpc.newBlockingStub(viaA).deposit(sealed(old, subject));
         }
         String next = "ek-next-" + Long.toString(System.nanoTime() % 1_000_000);
-        var ceremony = ServiceProcess.escrowctl(dataDir, "ceremony", "--key-id", next);
-        assertEquals(0, ceremony.exit(), ceremony.output());
+        String target = "localhost:" + a.grpcPort;
+        rotateThroughAgents(next, target);
         assertEquals(next, EscrowServiceGrpc.newBlockingStub(viaA).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .getEscrowKey(GetEscrowKeyRequest.getDefaultInstance()).getKeyId());
-        String target = "localhost:" + a.grpcPort;
 
         var early = ServiceProcess.escrowctl(dataDir, "keys", "retire", "--key-id", old.getKeyId(), "--target", target);
         assertEquals(1, early.exit(), early.output());

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 @Command(name = "custodian", mixinStandardHelpOptions = true,
         description = "Custodian tools: run your agent beside your token, review warrants, give or withdraw consent, consent to retiring a key.",
         subcommands = {CustodianCommand.Serve.class, CustodianReviewCommand.class, CustodianConsentCommands.Activate.class,
-                CustodianConsentCommands.Deactivate.class, CustodianConsentCommands.ListCommand.class, KeyRetirementCommands.Consent.class,
+                CustodianConsentCommands.Deactivate.class, CustodianConsentCommands.ListCommand.class, KeyRetirementCommands.Consent.class, KeyCeremonyCommands.Consent.class,
                 CommandLine.HelpCommand.class})
 final class CustodianCommand implements Runnable {
     @CommandLine.Spec

@@ -21,7 +21,7 @@ final class OperatorCommands {
     private OperatorCommands() {}
 
     @Command(name = "keys", mixinStandardHelpOptions = true, description = "Operators' view of the escrow keys.",
-            subcommands = {KeysList.class, KeyRetirementCommands.Retire.class, CommandLine.HelpCommand.class})
+            subcommands = {KeysList.class, KeyCeremonyCommands.Create.class, KeyRetirementCommands.Retire.class, CommandLine.HelpCommand.class})
     static final class Keys implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
