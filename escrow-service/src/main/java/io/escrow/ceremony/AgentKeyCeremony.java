@@ -100,8 +100,23 @@ public final class AgentKeyCeremony {
         return s;
     }
 
+    /**
+     * A key the ceremony made: its record and the record's JSON as logged; {@code notRecorded} says
+     * why the key directory does not hold it yet (read-only: the operator publishes the JSON).
+     */
+    public record Created(KeyRecord record, byte[] json, java.util.Optional<String> notRecorded) {
+        public Created {
+            json = json.clone();
+        }
+
+        @Override
+        public byte[] json() {
+            return json.clone();
+        }
+    }
+
     /** Runs the ceremony for {@code keyIdArg} with threshold {@code t} (0: the configured default). */
-    public KeyRecord create(String keyIdArg, int t, String caller) {
+    public Created create(String keyIdArg, int t, String caller) {
         String keyId = KeyId.require(keyIdArg);
         ThresholdParameters params;
         try {
@@ -150,11 +165,18 @@ public final class AgentKeyCeremony {
         Map<String, Object> f = fields(keyId, params);
         f.put("public_key", record.publicKeyBytes());
         f.put("record_sha256", ConsentStatement.sha256(json));
+        f.put("key_record", json);
         attested.forEach((id, a) -> f.put("attestation." + id + ".statement_sha256", ConsentStatement.sha256(a.statement())));
         audit.append(CREATED, caller, f);
-        keys.add(record);
+        try {
+            keys.add(record);
+        } catch (java.io.UncheckedIOException e) {
+            log.accept("key " + keyId + " was created but its record could not be written (" + e.getMessage()
+                    + "); publish the record from the key_created leaf or the operator's output");
+            return new Created(record, json, java.util.Optional.of(e.getMessage()));
+        }
         log.accept("key " + keyId + " created through the custodians' agents and recorded");
-        return record;
+        return new Created(record, json, java.util.Optional.empty());
     }
 
     /** Each agent's transport key, in share order, once every custodian's consent and key check out. */

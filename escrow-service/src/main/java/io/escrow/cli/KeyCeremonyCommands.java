@@ -5,6 +5,7 @@ import io.escrow.agent.KeyAttestor;
 import io.escrow.ceremony.CeremonyStatement;
 import io.escrow.proto.v1.ConsentKeyCeremonyRequest;
 import io.escrow.proto.v1.CreateEscrowKeyRequest;
+import io.escrow.proto.v1.CreatedEscrowKey;
 import io.escrow.proto.v1.CustodianServiceGrpc;
 import io.escrow.proto.v1.EscrowKey;
 import io.escrow.proto.v1.EscrowServiceGrpc;
@@ -99,6 +100,10 @@ final class KeyCeremonyCommands {
         @Option(names = "--threshold", defaultValue = "0", description = "t (default: the service's escrow.key.threshold).")
         int threshold;
 
+        @Option(names = "--record-out", description = "Write the key record JSON here (default: ./<key_id>.json, only when the "
+                + "service could not record it itself, e.g. a read-only key directory on Kubernetes).")
+        java.nio.file.Path recordOut;
+
         @Mixin
         ClientChannels channels;
 
@@ -110,8 +115,14 @@ final class KeyCeremonyCommands {
             if (threshold < 0) {
                 throw CliException.usage("--threshold must be at least 0 (0: the service's default)");
             }
-            EscrowKey k = channels.call(channel -> EscrowServiceGrpc.newBlockingStub(channel)
+            CreatedEscrowKey created = channels.call(channel -> EscrowServiceGrpc.newBlockingStub(channel)
                     .createEscrowKey(CreateEscrowKeyRequest.newBuilder().setKeyId(keyId).setThreshold(threshold).build()));
+            EscrowKey k = created.getKey();
+            java.nio.file.Path written = recordOut != null ? recordOut
+                    : created.getRecorded() ? null : java.nio.file.Path.of(keyId + ".json");
+            if (written != null) {
+                CliFiles.write("--record-out", written, created.getKeyRecord().toByteArray());
+            }
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("key_id", k.getKeyId());
             doc.put("public_key", Hex.toHexString(k.getPublicKey().toByteArray()));
@@ -124,10 +135,20 @@ final class KeyCeremonyCommands {
                 return m;
             }).toList();
             doc.put("attestations", attestations);
+            doc.put("recorded", created.getRecorded());
+            if (written != null) {
+                doc.put("record_file", written.toString());
+            }
             output.print(doc, o -> {
                 o.printf("key %s created, %d of %d: %s%n", k.getKeyId(), k.getThreshold(), k.getCustodianCount(), doc.get("public_key"));
                 k.getAttestationsList().forEach(a -> o.printf("  %s attested its share (%s)%n", a.getCustodianId(),
                         KeyAttestor.HEADER));
+                if (!created.getRecorded()) {
+                    o.printf("the service could not record it (%s): publish %s as every replica's key record "
+                            + "(docs/operations.md, Key rotation); it is served once published%n", created.getNotRecordedReason(), written);
+                } else if (written != null) {
+                    o.printf("key record written to %s%n", written);
+                }
             });
             return 0;
         }

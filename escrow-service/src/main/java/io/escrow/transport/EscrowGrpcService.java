@@ -114,14 +114,22 @@ public class EscrowGrpcService extends EscrowServiceGrpc.EscrowServiceImplBase {
     /** Operators: a new key's ceremony through the custodians' agents ({@link io.escrow.ceremony.AgentKeyCeremony}). */
     @Override
     @Blocking
-    public void createEscrowKey(io.escrow.proto.v1.CreateEscrowKeyRequest request, StreamObserver<EscrowKey> response) {
+    public void createEscrowKey(io.escrow.proto.v1.CreateEscrowKeyRequest request,
+                                StreamObserver<io.escrow.proto.v1.CreatedEscrowKey> response) {
         MalformedRequests.reject(request);
-        KeyRecord key = ceremony.get().orElseThrow(io.escrow.ceremony.AgentKeyCeremony::withoutAgents)
+        var created = ceremony.get().orElseThrow(io.escrow.ceremony.AgentKeyCeremony::withoutAgents)
                 .create(request.getKeyId(), request.getThreshold(), CallerIdentity.current().name());
-        // The agents' attestations publish it (key_attested, key_published) before it is served.
+        KeyRecord key = created.record();
         var attestations = agents.get().attestations();
-        attestations.ifPresent(a -> a.current());
-        response.onNext(EscrowKeyMessages.toProto(key, attestations.map(a -> a.stored(key.keyId())).orElse(List.of())));
+        if (created.notRecorded().isEmpty()) {
+            // The agents' attestations publish it (key_attested, key_published) before it is served.
+            attestations.ifPresent(a -> a.current());
+        }
+        var b = io.escrow.proto.v1.CreatedEscrowKey.newBuilder()
+                .setKey(EscrowKeyMessages.toProto(key, attestations.map(a -> a.stored(key.keyId())).orElse(List.of())))
+                .setKeyRecord(com.google.protobuf.ByteString.copyFrom(created.json())).setRecorded(created.notRecorded().isEmpty());
+        created.notRecorded().ifPresent(b::setNotRecordedReason);
+        response.onNext(b.build());
         response.onCompleted();
     }
 

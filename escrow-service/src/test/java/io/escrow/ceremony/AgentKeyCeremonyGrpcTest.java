@@ -93,7 +93,7 @@ class AgentKeyCeremonyGrpcTest {
                 .setCmsSignature(ByteString.copyFrom(DemoAuthorities.sign(TestTokens.dataDir(), signer, statement))).build());
     }
 
-    private EscrowKey create(String keyId, int t) {
+    private io.escrow.proto.v1.CreatedEscrowKey create(String keyId, int t) {
         return escrow.createEscrowKey(CreateEscrowKeyRequest.newBuilder().setKeyId(keyId).setThreshold(t).build());
     }
 
@@ -122,8 +122,14 @@ class AgentKeyCeremonyGrpcTest {
             assertTrue(consent(c, keyId2, 2, c).hasConsentedAt());
         }
         assertEquals(3, audit.find(mark, AgentKeyCeremony.CONSENT, keyId2).size());
-        EscrowKey created = create(keyId2, 2);
+        var result = create(keyId2, 2);
+        assertTrue(result.getRecorded(), result.getNotRecordedReason());
+        EscrowKey created = result.getKey();
         assertEquals(keyId2, created.getKeyId());
+        var record = io.escrow.keys.KeyRecordJson.read(result.getKeyRecord().toByteArray());
+        assertArrayEquals(created.getPublicKey().toByteArray(), record.publicKeyBytes(), "the record returned is the key's");
+        assertTrue(audit.find(mark, AgentKeyCeremony.CREATED, keyId2).get(0).mentions(result.getKeyRecord().toStringUtf8()),
+                "key_created carries the key record");
         assertEquals(3, created.getAttestationsCount(), "every agent attested the share it took");
         assertEquals(1, audit.find(mark, AgentKeyCeremony.CREATED, keyId2).size());
         assertEquals(1, audit.find(mark, "key_published", keyId2).size());
