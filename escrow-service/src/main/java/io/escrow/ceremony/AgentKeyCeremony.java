@@ -88,10 +88,11 @@ public final class AgentKeyCeremony {
         }
         AgentLink agent = agents.stream().filter(a -> a.custodianId().equals(custodianId)).findFirst().orElseThrow(() ->
                 new InvalidArgumentException("custodian_id", "'" + custodianId + "' is not a custodian with an agent " + custodians()));
-        CeremonyStatus s = agent.consentCeremony(statement, cms);
-        if (!s.keyId().equals(keyId)) {
-            throw new InvalidArgumentException("statement", "names key " + s.keyId() + ", not " + keyId);
+        CeremonyStatement terms = CeremonyStatement.decode(statement);
+        if (!terms.keyId().equals(keyId) || !terms.custodianId().equals(custodianId)) {
+            throw new InvalidArgumentException("statement", "is " + terms + ", not " + custodianId + "'s consent to key " + keyId);
         }
+        CeremonyStatus s = agent.consentCeremony(statement, cms);
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("custodian_id", custodianId);
         f.put("key_id", keyId);

@@ -178,6 +178,17 @@ class AgentKeyCeremonyGrpcTest {
     }
 
     @Test
+    void consent_whoseStatementNamesAnotherKey_isRefused_beforeItReachesTheAgent() throws Exception {
+        String keyId = newKeyId();
+        byte[] statement = new CeremonyStatement("custodian-1", newKeyId(), 2, CUSTODIANS).encode();
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> custodians.consentKeyCeremony(
+                ConsentKeyCeremonyRequest.newBuilder().setCustodianId("custodian-1").setKeyId(keyId).setStatement(ByteString.copyFrom(statement))
+                        .setCmsSignature(ByteString.copyFrom(DemoAuthorities.sign(TestTokens.dataDir(), "custodian-1", statement))).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("not custodian-1's consent to key " + keyId), e.getStatus().getDescription());
+    }
+
+    @Test
     void create_withAThresholdAboveN_isRefused() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> create(newKeyId(), 4));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());

@@ -34,4 +34,12 @@ class AccessControlInterceptorTest {
         assertEquals(Set.of(Role.AGENCY), allowed("escrow.v1.RecoveryService", "Recover"));
         assertEquals(Set.of(), allowed("escrow.v1.Unknown", "Anything"), "unknown services are closed");
     }
+
+    @Test
+    void onlyOperatorsCreateOrRetireKeys_andOnlyCustodiansConsentToEither() {
+        assertEquals(Set.of(Role.OPERATOR), allowed("escrow.v1.EscrowService", "CreateEscrowKey"), "not providers, whose service it is");
+        assertEquals(Set.of(Role.OPERATOR), allowed("escrow.v1.EscrowService", "RetireEscrowKey"));
+        assertEquals(Set.of(Role.CUSTODIAN), allowed("escrow.v1.CustodianService", "ConsentKeyCeremony"));
+        assertEquals(Set.of(Role.CUSTODIAN), allowed("escrow.v1.CustodianService", "ConsentKeyRetirement"));
+    }
 }
