@@ -169,6 +169,38 @@ class AgentKeyCeremonyGrpcTest {
         }
     }
 
+    /**
+     * Where the service cannot write the key record (on Kubernetes the key directory is a read-only
+     * ConfigMap; here a directory in the way of the record's temporary file, which stops root too),
+     * the key is still made and attested, the answer carries its record to publish, and once the
+     * operator publishes it the key is served.
+     */
+    @Test
+    void create_whereTheRecordCannotBeWritten_returnsItToPublish_andTheKeyIsServedOncePublished() throws Exception {
+        String keyId = newKeyId();
+        for (String c : CUSTODIANS) {
+            consent(c, keyId, 2, c);
+        }
+        java.nio.file.Path keys = TestTokens.dataDir().resolve("keys");
+        java.nio.file.Path blocker = java.nio.file.Files.createDirectories(keys.resolve("." + keyId + ".json.tmp"));
+        io.escrow.proto.v1.CreatedEscrowKey result;
+        try {
+            result = create(keyId, 2);
+        } finally {
+            java.nio.file.Files.delete(blocker);
+        }
+        assertFalse(result.getRecorded());
+        assertTrue(result.getNotRecordedReason().contains("cannot write key record"), result.getNotRecordedReason());
+        StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class,
+                () -> escrow.getEscrowKey(GetEscrowKeyRequest.newBuilder().setKeyId(keyId).build()));
+        assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode(), "not served before it is published");
+
+        java.nio.file.Files.write(keys.resolve(keyId + ".json"), result.getKeyRecord().toByteArray());
+        EscrowKey current = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+        assertEquals(keyId, current.getKeyId(), "published, attested and served");
+        assertEquals(3, current.getAttestationsCount());
+    }
+
     @Test
     void consent_signedByAnotherCustodian_isRefusedByTheAgent() {
         String keyId = newKeyId();
