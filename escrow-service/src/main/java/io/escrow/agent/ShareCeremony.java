@@ -151,14 +151,14 @@ final class ShareCeremony {
         if (mismatch != null) {
             throw new InvalidArgumentException("key_record", "is not the key custodian " + custodianId + " consented to: " + mismatch);
         }
-        KeyAttestor.Signer key0 = requireSigner();
+        KeyAttestor.Signer attestor = requireSigner();
         byte[] recordSha256 = ConsentStatement.sha256(keyRecordJson);
         CustodianShare mine = key.shareOf(custodianId).orElseThrow();
         if (s.receivedRecordSha256 != null) {
             if (!Arrays.equals(s.receivedRecordSha256, recordSha256)) {
                 throw new AgentRefusedException("this agent already took its share of key " + key.keyId() + " for another key record");
             }
-            return KeyAttestor.attest(custodianId, token, key0, keyRecordJson);
+            return KeyAttestor.attest(custodianId, token, attestor, keyRecordJson);
         }
         if (token.hasShare(key.keyId()) && !holds(key.keyId(), mine.publicShare())) {
             throw new AgentRefusedException("this agent's token already holds another share of key " + key.keyId());
@@ -167,9 +167,11 @@ final class ShareCeremony {
             // Otherwise the token holds exactly this record's share: imported just before a crash that came before the journal.
             importShare(key, mine, enc, ciphertext, keyRecordJson);
         }
-        KeyAttestor.Attestation attestation = KeyAttestor.attest(custodianId, token, key0, keyRecordJson);
+        KeyAttestor.Attestation attestation = KeyAttestor.attest(custodianId, token, attestor, keyRecordJson);
         record.accept(new AgentJournal.ShareReceived(key.keyId(), clock.instant(), recordSha256));
+        // The transport key has done its one job; its statement goes with it.
         transport.remove(key.keyId());
+        transportStatements.remove(key.keyId());
         return attestation;
     }
 

@@ -122,6 +122,7 @@ class ShareCeremonyTest {
             byte[] json = KeyRecordJson.write(d.record());
             Hpke.Sealed sealed = seal(withKey, d, 1);
             KeyAttestor.Attestation a = agent.receiveShare(json, sealed.enc(), sealed.ciphertext());
+            assertTrue(agent.ceremonyTransportKey(keyId).transportKey().isEmpty(), "the transport key is gone once used");
             assertNull(KeyAttestations.problem(d.record(), json, a, anchor("custodian-1"), Instant.now()));
             assertArrayEquals(P256.xBytes(d.record().shareOf("custodian-1").orElseThrow().publicShare()),
                     tokens.get(0).deriveX(keyId, P256.G), "the token computes with the share");
