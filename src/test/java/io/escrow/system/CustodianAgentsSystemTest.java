@@ -174,14 +174,14 @@ class CustodianAgentsSystemTest {
         return ch;
     }
 
+    /** A deposit sealed by the client library (escrow-client), which the service's recovery must open. */
     static DepositRequest sealed(EscrowKey key, String subject) throws Exception {
-        byte[] info = ("escrow/v1/deposit/" + key.getKeyId()).getBytes(StandardCharsets.UTF_8);
-        byte[] aad = (subject + "\n1700000000\n1700003600").getBytes(StandardCharsets.UTF_8);
         byte[] sessionKey = new byte[32];
         RANDOM.nextBytes(sessionKey);
-        byte[][] out = BC.seal(BC.deserializePublicKey(key.getPublicKey().toByteArray()), info, aad, sessionKey, null, null, null);
-        byte[] enc = out[0].length == 65 ? out[0] : out[1];
-        byte[] ct = out[0].length == 65 ? out[1] : out[0];
+        var sealed = io.escrow.client.DepositSealer.seal(key.getKeyId(), key.getPublicKey().toByteArray(), subject, 1_700_000_000L,
+                1_700_003_600L, sessionKey);
+        byte[] enc = sealed.enc();
+        byte[] ct = sealed.ciphertext();
         return DepositRequest.newBuilder().setProviderRecordId(UUID.randomUUID().toString()).setSubjectId(subject)
                 .setKeyId(key.getKeyId()).setCoversFrom(Timestamp.newBuilder().setSeconds(1_700_000_000L))
                 .setCoversUntil(Timestamp.newBuilder().setSeconds(1_700_003_600L)).setEnc(ByteString.copyFrom(enc))
