@@ -351,6 +351,17 @@ class CustodianAgentsSystemTest {
         assertEquals(rotated, after.getKeyId(), "the attested new key is current (was " + before.getKeyId() + ")");
         assertEquals(3, after.getAttestationsCount(), after.toString());
         assertTrue(after.getAttestations(0).getStatement().toStringUtf8().contains("key_id=" + rotated));
+        // A provider using the client library, pinning each custodian's CA, trusts it: the agents' attestations verify.
+        Map<String, java.security.cert.X509Certificate> pins = new HashMap<>();
+        for (int i = 1; i <= 3; i++) {
+            String id = "custodian-" + i;
+            try (var in = Files.newInputStream(DemoAuthorities.dir(dataDir).resolve(id).resolve("ca.pem"))) {
+                pins.put(id, (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(in));
+            }
+        }
+        assertEquals(List.of("custodian-1", "custodian-2", "custodian-3"),
+                new io.escrow.client.AttestedKeys(pins).verify(after, Instant.now()).stream().sorted().toList());
     }
 
     /** Every custodian consents to a 2-of-3 key with its own certificate, then the operator creates it (escrowctl, no PINs). */
