@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
         header = "Generate an escrow key and split it t of n into the custodian tokens.",
         description = {"Generate an escrow key, split it t of n into the configured custodian tokens,",
                 "verify every token, and record the public key, Feldman commitments and public shares.",
-                "With an existing key, --key-id names the new key (rotation); old keys stay usable."})
+                "With an existing key, --key-id names the new key (rotation); old keys stay usable.",
+                "This logs in to every token, so it needs every PIN. With custodian agents, rotate through them instead:",
+                "each custodian runs escrowctl custodian ceremony-consent, then an operator runs escrowctl keys create."})
 final class CeremonyCommand implements Callable<Integer> {
     @Option(names = "--key-id", description = "key_id of the new key (default: escrow.key.initial-id for the first key)")
     String keyId;
