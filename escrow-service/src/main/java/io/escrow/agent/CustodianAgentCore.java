@@ -104,13 +104,7 @@ public final class CustodianAgentCore implements AutoCloseable {
                                  byte[] statementCms) {
         Instant now = clock.instant();
         ConsentStatement consent = ConsentStatement.decode(statement);
-        VerifiedSignature signer;
-        try {
-            signer = CmsSignatureVerifier.verify(statementCms, statement, custodianAnchor, Instant.EPOCH, now);
-        } catch (InvalidArgumentException e) {
-            throw new InvalidArgumentException("consent_signature", "does not verify against the anchor of " + custodianId
-                    + ": " + e.getMessage());
-        }
+        VerifiedSignature signer = CustodianSignature.verify("consent_signature", statementCms, statement, custodianAnchor, custodianId, now);
         if (!consent.custodianId().equals(custodianId)) {
             throw new InvalidArgumentException("consent_statement", "names custodian " + consent.custodianId()
                     + "; this agent serves " + custodianId);

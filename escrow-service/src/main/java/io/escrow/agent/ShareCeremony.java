@@ -4,7 +4,6 @@ import io.escrow.ceremony.CeremonyShares;
 import io.escrow.ceremony.CeremonyStatement;
 import io.escrow.ceremony.CeremonyStatus;
 import io.escrow.ceremony.TransportKeyStatement;
-import io.escrow.cms.CmsSignatureVerifier;
 import io.escrow.cms.CmsSigner;
 import io.escrow.cms.TrustAnchors;
 import io.escrow.consent.ConsentStatement;
@@ -87,11 +86,7 @@ final class ShareCeremony {
     /** Accepts the custodian's signed consent to take its share of a new key. */
     synchronized CeremonyStatus consent(byte[] statement, byte[] cms) {
         CeremonyStatement s = CeremonyStatement.decode(statement);
-        try {
-            CmsSignatureVerifier.verify(cms, statement, custodianAnchor, Instant.EPOCH, clock.instant());
-        } catch (InvalidArgumentException e) {
-            throw new InvalidArgumentException("signature", "does not verify against the anchor of " + custodianId + ": " + e.getMessage());
-        }
+        CustodianSignature.verify("signature", cms, statement, custodianAnchor, custodianId, clock.instant());
         if (!s.custodianId().equals(custodianId)) {
             throw new InvalidArgumentException("statement", "names custodian " + s.custodianId() + "; this agent serves " + custodianId);
         }
@@ -160,13 +155,12 @@ final class ShareCeremony {
             }
             return KeyAttestor.attest(custodianId, token, attestor, keyRecordJson);
         }
-        if (token.hasShare(key.keyId()) && !holds(key.keyId(), mine.publicShare())) {
+        if (!token.hasShare(key.keyId())) {
+            importShare(key, mine, enc, ciphertext, keyRecordJson);
+        } else if (!holds(key.keyId(), mine.publicShare())) {
             throw new AgentRefusedException("this agent's token already holds another share of key " + key.keyId());
         }
-        if (!token.hasShare(key.keyId())) {
-            // Otherwise the token holds exactly this record's share: imported just before a crash that came before the journal.
-            importShare(key, mine, enc, ciphertext, keyRecordJson);
-        }
+        // Otherwise the token already holds exactly this record's share: imported just before a crash that came before the journal.
         KeyAttestor.Attestation attestation = KeyAttestor.attest(custodianId, token, attestor, keyRecordJson);
         record.accept(new AgentJournal.ShareReceived(key.keyId(), clock.instant(), recordSha256));
         // The transport key has done its one job; its statement goes with it.

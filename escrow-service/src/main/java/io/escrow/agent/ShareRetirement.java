@@ -1,6 +1,5 @@
 package io.escrow.agent;
 
-import io.escrow.cms.CmsSignatureVerifier;
 import io.escrow.cms.CmsSigner;
 import io.escrow.cms.TrustAnchors;
 import io.escrow.error.InvalidArgumentException;
@@ -64,11 +63,7 @@ final class ShareRetirement {
     synchronized ShareStatus consent(byte[] keyRecordJson, byte[] statement, byte[] cms) {
         Instant now = clock.instant();
         RetirementStatement s = RetirementStatement.decode(statement);
-        try {
-            CmsSignatureVerifier.verify(cms, statement, custodianAnchor, Instant.EPOCH, now);
-        } catch (InvalidArgumentException e) {
-            throw new InvalidArgumentException("signature", "does not verify against the anchor of " + custodianId + ": " + e.getMessage());
-        }
+        CustodianSignature.verify("signature", cms, statement, custodianAnchor, custodianId, now);
         if (!s.custodianId().equals(custodianId)) {
             throw new InvalidArgumentException("statement", "names custodian " + s.custodianId() + "; this agent serves " + custodianId);
         }

@@ -106,11 +106,7 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
 
     @Override
     public void attestKey(io.escrow.proto.v1.AttestKeyRequest request, StreamObserver<io.escrow.proto.v1.KeyAttestation> out) {
-        answer(request, out, () -> {
-            var a = agent.attestKey(request.getKeyRecord().toByteArray());
-            return io.escrow.proto.v1.KeyAttestation.newBuilder().setCustodianId(a.custodianId())
-                    .setStatement(ByteString.copyFrom(a.statement())).setCmsSignature(ByteString.copyFrom(a.cms())).build();
-        });
+        answer(request, out, () -> EscrowKeyMessages.attestation(agent.attestKey(request.getKeyRecord().toByteArray())));
     }
 
     @Override
@@ -144,12 +140,8 @@ public final class CustodianAgentEndpoint extends CustodianAgentGrpc.CustodianAg
 
     @Override
     public void receiveShare(io.escrow.proto.v1.AgentReceiveShareRequest request, StreamObserver<io.escrow.proto.v1.KeyAttestation> out) {
-        answer(request, out, () -> {
-            var a = agent.receiveShare(request.getKeyRecord().toByteArray(), request.getEnc().toByteArray(),
-                    request.getCiphertext().toByteArray());
-            return io.escrow.proto.v1.KeyAttestation.newBuilder().setCustodianId(a.custodianId())
-                    .setStatement(ByteString.copyFrom(a.statement())).setCmsSignature(ByteString.copyFrom(a.cms())).build();
-        });
+        answer(request, out, () -> EscrowKeyMessages.attestation(agent.receiveShare(request.getKeyRecord().toByteArray(), request.getEnc().toByteArray(),
+                request.getCiphertext().toByteArray())));
     }
 
     private static PartialRequest fromProto(PartialRecord r) {

@@ -13,11 +13,15 @@ import java.util.List;
 final class EscrowKeyMessages {
     private EscrowKeyMessages() {}
 
+    /** An agent's key attestation as the message both EscrowKey and the agent's answers carry. */
+    static io.escrow.proto.v1.KeyAttestation attestation(KeyAttestor.Attestation a) {
+        return io.escrow.proto.v1.KeyAttestation.newBuilder().setCustodianId(a.custodianId())
+                .setStatement(ByteString.copyFrom(a.statement())).setCmsSignature(ByteString.copyFrom(a.cms())).build();
+    }
+
     static EscrowKey toProto(KeyRecord key, List<KeyAttestor.Attestation> attested) {
         EscrowKey.Builder b = EscrowKey.newBuilder();
-        attested.forEach(x -> b.addAttestations(io.escrow.proto.v1.KeyAttestation.newBuilder()
-                .setCustodianId(x.custodianId()).setStatement(ByteString.copyFrom(x.statement()))
-                .setCmsSignature(ByteString.copyFrom(x.cms()))));
+        attested.forEach(x -> b.addAttestations(attestation(x)));
         return b.setKeyId(key.keyId())
                 .setPublicKey(ByteString.copyFrom(key.publicKeyBytes()))
                 .setThreshold(key.threshold())

@@ -149,8 +149,12 @@ public final class GrpcAgentLink implements AgentLink {
 
     @Override
     public io.escrow.agent.KeyAttestor.Attestation attestKey(byte[] keyRecordJson) {
-        var a = call("attest", s -> s.attestKey(io.escrow.proto.v1.AttestKeyRequest.newBuilder()
-                .setKeyRecord(ByteString.copyFrom(keyRecordJson)).build()));
+        return attestation(call("attest", s -> s.attestKey(io.escrow.proto.v1.AttestKeyRequest.newBuilder()
+                .setKeyRecord(ByteString.copyFrom(keyRecordJson)).build())));
+    }
+
+    /** An attestation that must be this custodian's own. */
+    private io.escrow.agent.KeyAttestor.Attestation attestation(io.escrow.proto.v1.KeyAttestation a) {
         if (!a.getCustodianId().equals(custodianId)) {
             throw new AgentCallException(custodianId, EscrowException.Category.UNAVAILABLE, "attested as " + a.getCustodianId());
         }
@@ -220,14 +224,9 @@ public final class GrpcAgentLink implements AgentLink {
 
     @Override
     public io.escrow.agent.KeyAttestor.Attestation receiveShare(byte[] keyRecordJson, byte[] enc, byte[] ciphertext) {
-        var a = call("receive-share", s -> s.receiveShare(io.escrow.proto.v1.AgentReceiveShareRequest.newBuilder()
+        return attestation(call("receive-share", s -> s.receiveShare(io.escrow.proto.v1.AgentReceiveShareRequest.newBuilder()
                 .setKeyRecord(ByteString.copyFrom(keyRecordJson)).setEnc(ByteString.copyFrom(enc))
-                .setCiphertext(ByteString.copyFrom(ciphertext)).build()));
-        if (!a.getCustodianId().equals(custodianId)) {
-            throw new AgentCallException(custodianId, EscrowException.Category.UNAVAILABLE, "attested as " + a.getCustodianId());
-        }
-        return new io.escrow.agent.KeyAttestor.Attestation(a.getCustodianId(), a.getStatement().toByteArray(),
-                a.getCmsSignature().toByteArray());
+                .setCiphertext(ByteString.copyFrom(ciphertext)).build())));
     }
 
     /** A ceremony call whose answer must come from this custodian's agent. */
