@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
 import sun.security.pkcs11.wrapper.PKCS11;
 import sun.security.pkcs11.wrapper.PKCS11Exception;
 
@@ -14,6 +15,8 @@ import sun.security.pkcs11.wrapper.PKCS11Exception;
  * {@code --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED}.
  */
 public final class Pkcs11Slots {
+    private static final long CKF_OS_LOCKING_OK = 0x2, CKR_CANT_LOCK = 0xA;
+
     private Pkcs11Slots() {}
 
     static PKCS11 module(String custodianId, Path library) {
@@ -24,12 +27,32 @@ public final class Pkcs11Slots {
             throw new HsmException.MissingLibrary(custodianId, library.toString(), "is not readable");
         }
         try {
-            return PKCS11.getInstance(library.toString(), "C_GetFunctionList", null, false);
+            return initialise(library);
         } catch (IllegalAccessError e) {
             throw new IllegalStateException("start the JVM with "
                     + "--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED", e);
         } catch (Exception | UnsatisfiedLinkError e) {
             throw new HsmException.MissingLibrary(custodianId, library.toString(), "cannot be loaded: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The JDK initialises a module once per process, with the arguments of the first caller, and
+     * SunPKCS11 reuses it. Without CKF_OS_LOCKING_OK SoftHSM turns its own mutexes off and the JDK
+     * serialises calls only per wrapper instance, which let a login on one thread and a signature
+     * on another corrupt SoftHSM's handle table. So ask for OS locking, as SunPKCS11 itself does,
+     * and fall back to single-threaded use only for a module that cannot lock.
+     */
+    private static PKCS11 initialise(Path library) throws java.io.IOException, PKCS11Exception {
+        CK_C_INITIALIZE_ARGS locking = new CK_C_INITIALIZE_ARGS();
+        locking.flags = CKF_OS_LOCKING_OK;
+        try {
+            return PKCS11.getInstance(library.toString(), "C_GetFunctionList", locking, false);
+        } catch (PKCS11Exception e) {
+            if (e.getErrorCode() != CKR_CANT_LOCK) {
+                throw e;
+            }
+            return PKCS11.getInstance(library.toString(), "C_GetFunctionList", null, false);
         }
     }
 

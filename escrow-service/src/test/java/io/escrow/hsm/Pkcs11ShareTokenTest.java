@@ -109,7 +109,7 @@ class Pkcs11ShareTokenTest {
         assertNull(key.getEncoded());
 
         // ...and a raw PKCS#11 read of CKA_VALUE is refused, with the protective flags set.
-        PKCS11 p11 = PKCS11.getInstance(TestTokens.LIBRARY.toString(), "C_GetFunctionList", null, false);
+        PKCS11 p11 = Pkcs11Slots.module("sens-1", TestTokens.LIBRARY);
         long slot = Pkcs11Slots.slotOf("sens-1", TestTokens.LIBRARY, "sens-1");
         long session = p11.C_OpenSession(slot, PKCS11Constants.CKF_SERIAL_SESSION, null, null);
         try {
