@@ -118,6 +118,35 @@ class MutualTlsSystemTest {
         assertFalse(service.logText().contains("gRPC is PLAINTEXT"));
     }
 
+    /** The provider SDK over mutual TLS: a receipt with the provider's certificate, and the cause named for wrong ones. */
+    @Test
+    void sdk_depositsWithTheProvidersCertificate_andNamesTheCauseForACertificateTheServiceRefuses() throws Exception {
+        java.util.function.Function<String, io.escrow.client.DepositException.Reason> depositAs = name -> {
+            TestPki issuer = name.equals("impostor") ? rogue : pki;
+            var b = io.escrow.client.EscrowClient.builder().target("localhost:" + service.grpcPort)
+                    .mutualTls(pki.caPem(), issuer.dir.resolve(name + ".crt"), issuer.dir.resolve(name + ".key"));
+            for (String id : List.of("custodian-1", "custodian-2", "custodian-3")) {
+                b.pinCustodian(id, io.escrow.warrant.DemoAuthorities.dir(dataDir).resolve(id).resolve("ca.pem"));
+            }
+            try (var client = b.build()) {
+                var receipt = client.deposit("mtls-sdk-subject", java.time.Instant.ofEpochSecond(1_760_000_000L),
+                        java.time.Instant.ofEpochSecond(1_760_003_600L), new byte[32], "mtls-sdk-" + name).get(60, TimeUnit.SECONDS);
+                assertEquals("mtls-sdk-" + name, receipt.providerRecordId());
+                return null;
+            } catch (java.util.concurrent.ExecutionException e) {
+                var failure = (io.escrow.client.DepositException) e.getCause();
+                assertTrue(failure.getMessage().contains(failure.reason() == io.escrow.client.DepositException.Reason.TLS
+                        ? "the TLS handshake failed" : "not mapped"), failure.getMessage());
+                return failure.reason();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        assertEquals(null, depositAs.apply("acme"));
+        assertEquals(io.escrow.client.DepositException.Reason.TLS, depositAs.apply("impostor"));
+        assertEquals(io.escrow.client.DepositException.Reason.PERMISSION_DENIED, depositAs.apply("stranger"));
+    }
+
     @Test
     void provider_callingAnythingButEscrowService_isPermissionDenied() throws Exception {
         ManagedChannel ch = tls(pki, "acme");

@@ -46,8 +46,17 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the process without waiting; call {@link #awaitReady}. */
     static ServiceProcess launch(Path dataDir, Path log, Map<String, String> extraEnv) throws Exception {
-        int grpc = freePort();
-        int http = freePort();
+        return launch(dataDir, log, extraEnv, freePort(), freePort());
+    }
+
+    /** A restart on the ports {@code before} listened on, so that clients holding its address reconnect to it. */
+    static ServiceProcess restart(ServiceProcess before, Path log) throws Exception {
+        ServiceProcess s = launch(before.dataDir, log, Map.of(), before.grpcPort, before.httpPort);
+        s.awaitReady(Duration.ofSeconds(120));
+        return s;
+    }
+
+    private static ServiceProcess launch(Path dataDir, Path log, Map<String, String> extraEnv, int grpc, int http) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "serve")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(Map.of("ESCROW_DATA_DIR", dataDir.toString(),

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
 class AttestedKeysTest {
     private static final byte[] PUBLIC_KEY = HexFormat.of().parseHex("04" + "11".repeat(64));
 
-    private record Issued(PrivateKey key, X509Certificate cert) {}
+    record Issued(PrivateKey key, X509Certificate cert) {}
 
     private static KeyPair ecKey() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
@@ -45,7 +45,7 @@ class AttestedKeysTest {
         return g.generateKeyPair();
     }
 
-    private static Issued issue(String subject, Issued issuer, boolean ca) throws Exception {
+    static Issued issue(String subject, Issued issuer, boolean ca) throws Exception {
         KeyPair kp = ecKey();
         X500Name name = new X500Name("CN=" + subject);
         X500Name issuerName = issuer == null ? name : new X500Name(issuer.cert().getSubjectX500Principal().getName());
