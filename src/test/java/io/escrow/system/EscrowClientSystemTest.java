@@ -269,6 +269,18 @@ class EscrowClientSystemTest {
         assertEquals(0, held("sdk-untrusted-").size());
     }
 
+    /** The README's Node example deposits through @grpc/grpc-js and @hpke/core; its receipt is what the service holds. */
+    @Test
+    @Order(6)
+    void nodeExample_depositsAndGetsTheReceiptTheServiceHolds() throws Exception {
+        String out = NodeExample.run("deposit", "localhost:" + service.grpcPort, "node-example-1", "node-subject", "1760000000",
+                "1760003600");
+        var m = java.util.regex.Pattern.compile("\\{\"key_id\":\"([^\"]+)\",\"record_id\":\"([^\"]+)\",\"provider_record_id\":"
+                + "\"node-example-1\",\"audit_index\":\"(\\d+)\"}").matcher(out);
+        assertTrue(m.matches(), out);
+        assertEquals(m.group(2) + " " + m.group(3) + " " + m.group(1), held("node-example-").get("node-example-1"));
+    }
+
     /** maxInFlight 1 with REJECT: deposits beyond it fail at once as OVERLOADED, and every future still completes. */
     @Test
     @Order(5)
