@@ -21,7 +21,7 @@ mkdir -p "$data_dir"
 "$provision" --dir "$data_dir/hsm" --custodians 3
 # Groups owned by single test classes, so that no test disturbs another's tokens.
 tokens=()
-for g in t5-1 t5-2 t5-3 t5-4 t5-5 rm-1 rm-2 rm-3 inc-1 inc-2 inc-3 cer-1 cer-2 cer-3 pin-1 sens-1 signer-1 audit-test agent-1 agent-2 agent-3; do
+for g in t5-1 t5-2 t5-3 t5-4 t5-5 rm-1 rm-2 rm-3 inc-1 inc-2 inc-3 cer-1 cer-2 cer-3 pin-1 sens-1 signer-1 audit-test agent-1 agent-2 agent-3 lat-1 sess-1; do
   tokens+=(--token "$g")
 done
 "$provision" --dir "$data_dir/hsm" --custodians 0 --no-audit "${tokens[@]}"

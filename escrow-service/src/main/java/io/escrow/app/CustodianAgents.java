@@ -83,7 +83,8 @@ public final class CustodianAgents implements AutoCloseable {
                                 io.micrometer.core.instrument.MeterRegistry meters,
                                 java.util.function.Supplier<io.escrow.agent.LogEvidence> embeddedLog, io.escrow.storage.Database db,
                                 java.util.function.Supplier<TrustAnchors> configuredCustodianCas,
-                                io.escrow.keys.RetiredKeys retired) {
+                                io.escrow.keys.RetiredKeys retired, io.escrow.config.TokenSessions sessions,
+                                DevelopmentTokenLatency latency) {
         List<String> ids = settings.custodians().stream().map(TokenConfig::custodianId).toList();
         Duration timeout = config.apply("escrow.custodian.agent-timeout").map(Duration::parse).orElse(Duration.ofSeconds(10));
         // The embedded default with consent required: agents, so development runs the production path.
@@ -101,7 +102,8 @@ public final class CustodianAgents implements AutoCloseable {
         if (embeddedAgents && configured.isEmpty()) {
             custodianCas = DemoAuthorities.ensure(settings.dataDir(), ids, LOG::info);
             for (TokenConfig token : settings.custodians()) {
-                AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, embeddedLog.get(), started);
+                AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, embeddedLog.get(), started,
+                        Math.min(sessions.of(token.custodianId()), 64), latency);
                 links.add(new GrpcAgentLink(token.custodianId(), "127.0.0.1:" + server.port(), Optional.empty(), timeout, meters));
             }
             LOG.warnf("DEVELOPMENT MODE: custodian agents run inside this process on loopback (%s), with the PIN files "
@@ -145,11 +147,11 @@ public final class CustodianAgents implements AutoCloseable {
     /** One in-process agent on loopback, whose token is logged in at its first use (after the startup ceremony). */
     private static AgentServer startEmbedded(EscrowSettings settings, TokenConfig token, TrustAnchors authorities,
                                              TrustAnchors custodianCas, WarrantService warrants, io.escrow.agent.LogEvidence log,
-                                             List<AutoCloseable> started) {
+                                             List<AutoCloseable> started, int sessions, DevelopmentTokenLatency latency) {
         LazyToken lazy = new LazyToken(token);
-        CustodianAgentCore core = new CustodianAgentCore(token.custodianId(), lazy, authorities, warrants.policy(),
+        CustodianAgentCore core = new CustodianAgentCore(token.custodianId(), latency.apply(lazy), authorities, warrants.policy(),
                 custodianCas.only(token.custodianId()), log, Optional.of(demoSigner(settings, token.custodianId())),
-                settings.dataDir().resolve("agents").resolve(token.custodianId()).resolve("journal"), Clock.systemUTC());
+                settings.dataDir().resolve("agents").resolve(token.custodianId()).resolve("journal"), Clock.systemUTC(), sessions);
         AgentServer server = AgentServer.start(core, "127.0.0.1", 0, Optional.empty());
         started.add(server);
         started.add(core);

@@ -22,6 +22,9 @@ import org.eclipse.microprofile.health.Readiness;
 @Readiness
 @ApplicationScoped
 public class CustodianHealthCheck implements HealthCheck {
+    /** Present only when escrow.embedded.token-latency slows the embedded tokens down (benchmarks). */
+    public static final String TOKEN_LATENCY = "benchmark_token_latency_us";
+
     @Inject
     CustodianTokens tokens;
 
@@ -34,9 +37,16 @@ public class CustodianHealthCheck implements HealthCheck {
     @Inject
     jakarta.inject.Provider<CustodianAgents> agents;
 
+    @Inject
+    DevelopmentTokenLatency latency;
+
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("custodian-tokens");
+        if (!latency.delay().isZero()) {
+            // So that a benchmark (escrowctl load --token-latency) can tell which service it measures.
+            b.withData(TOKEN_LATENCY, latency.delay().toNanos() / 1000);
+        }
         Optional<KeyRecord> key = registry.current();
         if (key.isEmpty()) {
             return b.down().withData("problem", "no escrow key yet; run escrowctl ceremony").build();

@@ -183,9 +183,30 @@ public class EscrowRuntime {
     RecoveryService recovery(Database db, WarrantService warrants, KeyRegistry keys, ThresholdDecryptor decryptor,
                              CustodianAccess custodians, SubjectHasher subjects, AuditTree tree, AuditReader log,
                              io.escrow.audit.WitnessQuorum quorum,
-                             MeterRegistry meters, io.escrow.keys.RetiredKeys retired) {
+                             MeterRegistry meters, io.escrow.keys.RetiredKeys retired, CustodianAgents agents,
+                             io.escrow.config.TokenSessions sessions) {
+        // Agents derive a whole page before it is opened, so opening is host work only: one
+        // record per core. In-service tokens derive while a record opens: as many records at once
+        // as the tokens have sessions.
+        int parallel = agents.consents().isPresent() ? Runtime.getRuntime().availableProcessors() : sessions.max();
+        LOG.infof("recovery opens up to %d records of a page at once%s", parallel,
+                agents.consents().isPresent() ? " (custodian agents derive the partials)" : "; token sessions " + sessions);
         return new RecoveryService(db, warrants, keys, decryptor, custodians, subjects, tree, log, quorum, Clock.systemUTC(), meters,
-                retired);
+                retired, parallel);
+    }
+
+    @Produces
+    @Singleton
+    DevelopmentTokenLatency developmentTokenLatency(EscrowSettings settings) {
+        return DevelopmentTokenLatency.load(settings, EscrowRuntime::config);
+    }
+
+    /** escrow.hsm.token.ID.sessions, or what each token reports it can hold. */
+    @Produces
+    @Singleton
+    io.escrow.config.TokenSessions tokenSessions(EscrowSettings settings, CustodianTokens tokens) {
+        // CustodianTokens provisions the embedded tokens first, so they can be asked.
+        return io.escrow.config.TokenSessions.load(settings.custodians(), EscrowRuntime::config, io.escrow.hsm.Pkcs11Slots::maxSessions);
     }
 
     /**
@@ -196,15 +217,19 @@ public class EscrowRuntime {
     @Produces
     @Singleton
     CustodianAccess custodianAccess(EscrowSettings settings, CustodianTokens tokens, jakarta.inject.Provider<ActivationRegistry> activations,
-                                    CustodianAgents agents, MeterRegistry meters) {
+                                    CustodianAgents agents, MeterRegistry meters, io.escrow.config.TokenSessions sessions,
+                                    DevelopmentTokenLatency latency) {
         if (agents.consents().isPresent()) {
             return agents.consents().get();
         }
         // One wrapper per custodian, replaced when its session (token object) changes, so ended
-        // sessions are not kept alive here.
-        java.util.Map<String, MeteredShareToken> metered = new java.util.concurrent.ConcurrentHashMap<>();
+        // sessions are not kept alive here. The session permits stay with the custodian.
+        java.util.Map<String, java.util.concurrent.Semaphore> permits = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.Map<String, SessionBoundShareToken> wrapped = new java.util.concurrent.ConcurrentHashMap<>();
         java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> meter = list -> list.stream()
-                .map(t -> (ShareToken) metered.compute(t.custodianId(), (id, m) -> m != null && m.wraps(t) ? m : new MeteredShareToken(t, meters)))
+                .map(t -> (ShareToken) wrapped.compute(t.custodianId(), (id, w) -> w != null && w.wraps(t) ? w
+                        : new SessionBoundShareToken(t, new MeteredShareToken(latency.apply(t), meters),
+                                permits.computeIfAbsent(id, k -> new java.util.concurrent.Semaphore(sessions.of(k))))))
                 .toList();
         CustodianAccess access = settings.consent() == EscrowSettings.Consent.STANDING_PINS
                 ? CustodianAccess.standing(tokens::available) : activations.get();
@@ -217,14 +242,15 @@ public class EscrowRuntime {
     CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
                                     WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters,
                                     jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree, Database db,
-                                    io.escrow.witness.WitnessSettings witnesses, io.escrow.keys.RetiredKeys retired) {
+                                    io.escrow.witness.WitnessSettings witnesses, io.escrow.keys.RetiredKeys retired,
+                                    io.escrow.config.TokenSessions sessions, DevelopmentTokenLatency latency) {
         // In-process agents pin this process's own audit key and origin, and require the
         // service's own witness quorum (development only).
         return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
                 () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
                         java.util.Optional.of(tree.origin()), 0,
                         new io.escrow.agent.WitnessPolicy(witnesses.keys(), witnesses.quorum())), db,
-                () -> configuredCustodianAnchors(settings), retired);
+                () -> configuredCustodianAnchors(settings), retired, sessions, latency);
     }
 
     @Produces

@@ -23,10 +23,6 @@ final class MeteredShareToken extends io.escrow.threshold.ForwardingShareToken {
                 .tag("custodian", token.custodianId()).register(meters);
     }
 
-    boolean wraps(ShareToken t) {
-        return token == t;
-    }
-
     @Override
     public byte[] deriveX(String keyId, ECPoint point) {
         long start = System.nanoTime();

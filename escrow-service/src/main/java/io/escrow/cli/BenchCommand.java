@@ -55,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        java.time.Duration latency = tokenLatency == null ? null : DelayedShareToken.parse(tokenLatency);
+        java.time.Duration latency = tokenLatency == null ? null : TimeArgs.tokenLatency(tokenLatency);
         EscrowSettings settings = CliConfig.settings(null, Map.of());
         SoftHsmProvisioner.requireSoftHsmConf(settings.softHsmConf());
         List<String> labels = List.of("bench-1", "bench-2", "bench-3", "bench-4", "bench-5");
@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("ratio = decaps/s ÷ (raw ECDH/s at the same thread count ÷ t); 1.00 means no host overhead.");
             if (latency != null) {
                 List<Hpke.Sealed> sealed = seal(k23, rng);
-                List<io.escrow.threshold.ShareToken> delayed = DelayedShareToken.all(tokens.subList(0, 3), latency);
+                List<io.escrow.threshold.ShareToken> delayed = io.escrow.bench.DelayedShareToken.all(tokens.subList(0, 3), latency);
                 for (int threads = 1; threads <= 2; threads++) {
                     double plain = measure(threads, (thread, i) -> {
                         Hpke.Sealed s = sealed.get(i % sealed.size());
@@ -129,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("threshold decaps 2-of-3, through agents (loopback gRPC, pages of %d, log evidence checked, "
                         + "journal forced): %,10.0f /s   ratio %.2f (target >= 0.80)%n", AgentBench.PAGE, viaAgents, viaAgents / direct);
                 if (latency != null) {
-                    List<io.escrow.threshold.ShareToken> delayed = DelayedShareToken.all(tokens.subList(0, 2), latency);
+                    List<io.escrow.threshold.ShareToken> delayed = io.escrow.bench.DelayedShareToken.all(tokens.subList(0, 2), latency);
                     for (int sessions : new int[] {1, 8}) {
                         double slow = AgentBench.measure(k23, delayed, agentSealed, INFO, AGENT_SUBJECT, seconds, sessions);
                         System.out.printf("threshold decaps 2-of-3, through agents, token latency %s, %d session%s per agent: "

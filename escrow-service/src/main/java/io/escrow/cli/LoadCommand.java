@@ -45,6 +45,11 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--pid", description = "service process id for RSS (default: read from <data-dir>/escrow.pid)")
     Long pid;
 
+    @Option(names = "--token-latency", description = "Check that the service delays every in-token ECDH by this much "
+            + "(e.g. 2ms; the service was started with ESCROW_EMBEDDED_TOKEN_LATENCY, embedded mode only, as a network "
+            + "HSM's round trip) and say so in the report.")
+    String tokenLatency;
+
     @Option(names = "--recovery", defaultValue = "10000",
             description = "records for the recovery phase; 0 skips it (default: ${DEFAULT-VALUE})")
     int recovery;
@@ -86,6 +91,9 @@ final class LoadCommand implements Callable<Integer> {
                 .maxInboundMessageSize(4 << 20).build();
         try {
             EscrowKey key = EscrowServiceGrpc.newBlockingStub(channel).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
+            if (tokenLatency != null) {
+                requireTokenLatency(channel, TimeArgs.tokenLatency(tokenLatency));
+            }
             // The fill seals its own seeded pool, so it goes before this one is sealed.
             if (fill != null) {
                 if (fill < 1) {
@@ -154,6 +162,19 @@ final class LoadCommand implements Callable<Integer> {
             channel.shutdownNow();
         }
         return 0;
+    }
+
+    /** The service's readiness reports the latency it injects; a run against a service without it would mislabel its figures. */
+    private void requireTokenLatency(ManagedChannel channel, java.time.Duration want) {
+        var status = EscrowServiceGrpc.newBlockingStub(channel).getServiceStatus(io.escrow.proto.v1.GetServiceStatusRequest.getDefaultInstance());
+        long have = status.getChecksList().stream().filter(c -> c.getName().equals("custodian-tokens")).findFirst()
+                .map(c -> c.getDataMap().get(io.escrow.app.CustodianHealthCheck.TOKEN_LATENCY)).map(Long::parseLong).orElse(0L);
+        if (have != want.toNanos() / 1000) {
+            throw CliException.usage("the service at " + target + " delays each in-token ECDH by " + have + " µs, not "
+                    + want.toNanos() / 1000 + " µs: start it with ESCROW_EMBEDDED_TOKEN_LATENCY=" + tokenLatency + " (embedded mode only)");
+        }
+        System.out.printf("token latency: every in-token ECDH on the service waits %d µs first, as a network HSM's round trip%n",
+                have);
     }
 
     List<DepositRequest> sealPool(EscrowKey key) {

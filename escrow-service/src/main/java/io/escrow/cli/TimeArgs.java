@@ -16,6 +16,15 @@ final class TimeArgs {
 
     private TimeArgs() {}
 
+    /** --token-latency (2ms, 500us, PT0.002S; 0 to 1 s), or a usage error. */
+    static java.time.Duration tokenLatency(String value) {
+        try {
+            return io.escrow.bench.DelayedShareToken.parse("--token-latency", value);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+    }
+
     static long epochSeconds(String what, String value, Instant now) {
         String v = value.strip();
         Matcher m = RELATIVE.matcher(v);

@@ -97,6 +97,23 @@ public final class Pkcs11Slots {
         return new String(raw).strip();
     }
 
+    /**
+     * How many sessions the token of {@code config} says it can hold at once (ulMaxSessionCount,
+     * no login needed), or empty when it reports no finite number (SoftHSM: effectively infinite)
+     * or cannot be read.
+     */
+    public static java.util.OptionalLong maxSessions(TokenConfig config) {
+        try {
+            long slot = slotOf(config.custodianId(), config.library(), config.label());
+            long max = module(config.custodianId(), config.library()).C_GetTokenInfo(slot).ulMaxSessionCount;
+            // CK_EFFECTIVELY_INFINITE is 0; CK_UNAVAILABLE_INFORMATION is all ones.
+            return max <= 0 || max == 0xFFFFFFFFL || max == Long.MAX_VALUE ? java.util.OptionalLong.empty()
+                    : java.util.OptionalLong.of(max);
+        } catch (PKCS11Exception | RuntimeException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     /** Null when the token of {@code config} can be found by its label, else why not (no login needed). */
     public static String problemFinding(TokenConfig config) {
         try {
