@@ -212,7 +212,7 @@ public class EscrowRuntime {
     /**
      * Which tokens a recovery may use: with consent required, those of the custodians who
      * activated for the warrant; in development, the service's own logged-in tokens. Either way
-     * each in-token ECDH is metered per custodian.
+     * each in-token ECDH is metered per custodian, and bounded by that token's sessions.
      */
     @Produces
     @Singleton
@@ -226,14 +226,14 @@ public class EscrowRuntime {
         // sessions are not kept alive here. The session permits stay with the custodian.
         java.util.Map<String, java.util.concurrent.Semaphore> permits = new java.util.concurrent.ConcurrentHashMap<>();
         java.util.Map<String, SessionBoundShareToken> wrapped = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> meter = list -> list.stream()
+        java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> wrap = list -> list.stream()
                 .map(t -> (ShareToken) wrapped.compute(t.custodianId(), (id, w) -> w != null && w.wraps(t) ? w
                         : new SessionBoundShareToken(t, new MeteredShareToken(latency.apply(t), meters),
                                 permits.computeIfAbsent(id, k -> new java.util.concurrent.Semaphore(sessions.of(k))))))
                 .toList();
         CustodianAccess access = settings.consent() == EscrowSettings.Consent.STANDING_PINS
                 ? CustodianAccess.standing(tokens::available) : activations.get();
-        return access.mapTokens(meter::apply);
+        return access.mapTokens(wrap::apply);
     }
 
     /** Agent-backed custodians (escrow.custodians.ID.agent, or in-process agents in the embedded mode). */
