@@ -281,6 +281,33 @@ class EscrowClientSystemTest {
         assertEquals(m.group(2) + " " + m.group(3) + " " + m.group(1), held("node-example-").get("node-example-1"));
     }
 
+    /**
+     * The service gone for longer than the retry policy allows: the waiting deposit fails as
+     * UNAVAILABLE with its outcome unknown, and once the service is back a re-deposit under the
+     * same provider_record_id gets a receipt. Runs last: it kills the service.
+     */
+    @Test
+    @Order(7)
+    void serviceGoneLongerThanTheRetryPolicy_failsAsUnavailable_outcomeUnknown() throws Exception {
+        try (EscrowClient client = client().retry(new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(2)))
+                .build()) {
+            SecureRandom rng = new SecureRandom();
+            deposit(client, rng, "sdk-gone-0").get(60, TimeUnit.SECONDS);
+            service.killHard();
+            long start = System.nanoTime();
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> deposit(client, rng, "sdk-gone-1").get(60, TimeUnit.SECONDS));
+            DepositException gone = (DepositException) e.getCause();
+            assertEquals(DepositException.Reason.UNAVAILABLE, gone.reason(), gone.getMessage());
+            assertTrue(gone.outcomeUnknown() && gone.getMessage().contains("the retry policy gives up after 2 s"), gone.getMessage());
+            assertTrue(System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(2), "failed only once the policy gave up");
+        }
+        service = ServiceProcess.restart(service, dataDir.resolve("service-3.log"));
+        try (EscrowClient client = client().build()) {
+            assertEquals("sdk-gone-1", deposit(client, new SecureRandom(), "sdk-gone-1").get(60, TimeUnit.SECONDS).providerRecordId());
+        }
+    }
+
     /** maxInFlight 1 with REJECT: deposits beyond it fail at once as OVERLOADED, and every future still completes. */
     @Test
     @Order(5)
