@@ -12,7 +12,6 @@ import io.escrow.hsm.CustodianTokens;
 import io.escrow.hsm.SoftHsmProvisioner;
 import io.escrow.keys.FileKeyRegistry;
 import io.escrow.keys.KeyRegistry;
-import io.escrow.threshold.ShareToken;
 import io.escrow.threshold.ThresholdDecryptor;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -26,7 +25,6 @@ import io.escrow.hsm.AuditSigningKey;
 import io.escrow.audit.SubjectHasher;
 import io.escrow.cms.NamedAnchorsConfig;
 import io.escrow.cms.TrustAnchors;
-import io.escrow.consent.ActivationRegistry;
 import io.escrow.recovery.CustodianAccess;
 import io.escrow.recovery.RecoveryService;
 import io.escrow.warrant.DemoAuthorities;
@@ -142,7 +140,7 @@ public class EscrowRuntime {
      * when each CRL file goes stale (escrow_crl_stale_at_seconds, a Unix time; NaN when the file
      * cannot be read), so that an alert fires before approvals start failing closed.
      */
-    private static void watchRevocation(String kind, String prefix, TrustAnchors anchors, MeterRegistry meters) {
+    static void watchRevocation(String kind, String prefix, TrustAnchors anchors, MeterRegistry meters) {
         for (String name : anchors.names()) {
             anchors.revocation(name).ifPresentOrElse(crls -> {
                 LOG.infof("%s %s: signer certificates are checked against the CRLs in %s", kind, name, crls.file());
@@ -166,7 +164,6 @@ public class EscrowRuntime {
                 .description("when the first CRL in this file passes its nextUpdate (Unix time)")
                 .baseUnit("seconds").tag("kind", kind).tag("name", name).register(meters);
     }
-
 
     @Produces
     @Singleton
@@ -197,120 +194,8 @@ public class EscrowRuntime {
 
     @Produces
     @Singleton
-    DevelopmentTokenLatency developmentTokenLatency(EscrowSettings settings) {
-        return DevelopmentTokenLatency.load(settings, EscrowRuntime::config);
-    }
-
-    /** escrow.hsm.token.ID.sessions, or what each token reports it can hold. */
-    @Produces
-    @Singleton
-    io.escrow.config.TokenSessions tokenSessions(EscrowSettings settings, CustodianTokens tokens) {
-        // CustodianTokens provisions the embedded tokens first, so they can be asked.
-        return io.escrow.config.TokenSessions.load(settings.custodians(), EscrowRuntime::config, io.escrow.hsm.Pkcs11Slots::maxSessions);
-    }
-
-    /**
-     * Which tokens a recovery may use: with consent required, those of the custodians who
-     * activated for the warrant; in development, the service's own logged-in tokens. Either way
-     * each in-token ECDH is metered per custodian, and bounded by that token's sessions.
-     */
-    @Produces
-    @Singleton
-    CustodianAccess custodianAccess(EscrowSettings settings, CustodianTokens tokens, jakarta.inject.Provider<ActivationRegistry> activations,
-                                    CustodianAgents agents, MeterRegistry meters, io.escrow.config.TokenSessions sessions,
-                                    DevelopmentTokenLatency latency) {
-        if (agents.consents().isPresent()) {
-            return agents.consents().get();
-        }
-        // One wrapper per custodian, replaced when its session (token object) changes, so ended
-        // sessions are not kept alive here. The session permits stay with the custodian.
-        java.util.Map<String, java.util.concurrent.Semaphore> permits = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.Map<String, SessionBoundShareToken> wrapped = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.function.Function<java.util.List<ShareToken>, java.util.List<ShareToken>> wrap = list -> list.stream()
-                .map(t -> (ShareToken) wrapped.compute(t.custodianId(), (id, w) -> w != null && w.wraps(t) ? w
-                        : new SessionBoundShareToken(t, new MeteredShareToken(latency.apply(t), meters),
-                                permits.computeIfAbsent(id, k -> new java.util.concurrent.Semaphore(sessions.of(k))))))
-                .toList();
-        CustodianAccess access = settings.consent() == EscrowSettings.Consent.STANDING_PINS
-                ? CustodianAccess.standing(tokens::available) : activations.get();
-        return access.mapTokens(wrap::apply);
-    }
-
-    /** Agent-backed custodians (escrow.custodians.ID.agent, or in-process agents in the embedded mode). */
-    @Produces
-    @Singleton
-    CustodianAgents custodianAgents(EscrowSettings settings, @Named("authorities") TrustAnchors authorities,
-                                    WarrantService warrants, KeyRegistry keys, AuditWriter audit, MeterRegistry meters,
-                                    jakarta.inject.Provider<AuditSigningKey> logKey, AuditTree tree, Database db,
-                                    io.escrow.witness.WitnessSettings witnesses, io.escrow.keys.RetiredKeys retired,
-                                    io.escrow.config.TokenSessions sessions, DevelopmentTokenLatency latency) {
-        // In-process agents pin this process's own audit key and origin, and require the
-        // service's own witness quorum (development only).
-        return CustodianAgents.load(settings, EscrowRuntime::config, authorities, warrants, keys, audit, meters,
-                () -> new io.escrow.agent.LogEvidence(io.escrow.agent.LogEvidence.readKey(logKey.get().publicKeySpki()),
-                        java.util.Optional.of(tree.origin()), 0,
-                        new io.escrow.agent.WitnessPolicy(witnesses.keys(), witnesses.quorum())), db,
-                () -> configuredCustodianAnchors(settings), retired, sessions, latency);
-    }
-
-    @Produces
-    @Singleton
     io.escrow.keys.RetiredKeys retiredKeys(Database db) {
         return new io.escrow.keys.RetiredKeys(db);
-    }
-
-    /** Key retirement goes through the custodians' agents; without agents there is none to ask. */
-    @Produces
-    @Singleton
-    java.util.Optional<io.escrow.retirement.KeyRetirement> keyRetirement(CustodianAgents agents, KeyRegistry keys, Database db,
-                                                                          AuditWriter audit, io.escrow.keys.RetiredKeys retired) {
-        if (agents.links().isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(new io.escrow.retirement.KeyRetirement(agents.links(), keys,
-                () -> agents.attestations().flatMap(a -> a.current().map(x -> x.key())).or(keys::current), retired, db, audit,
-                agents.custodianCas(), Clock.systemUTC(), LOG::info));
-    }
-
-    /** A new key's ceremony goes through the custodians' agents, so that no one holds all the PINs. */
-    @Produces
-    @Singleton
-    java.util.Optional<io.escrow.ceremony.AgentKeyCeremony> agentKeyCeremony(CustodianAgents agents, KeyRegistry keys, AuditWriter audit,
-                                                                          EscrowSettings settings) {
-        if (agents.links().isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        return java.util.Optional.of(new io.escrow.ceremony.AgentKeyCeremony(agents.links(), keys, audit, agents.custodianCas(),
-                settings.threshold(), Clock.systemUTC(), LOG::info));
-    }
-
-    void closeCustodianAgents(@Disposes CustodianAgents agents) {
-        agents.close();
-    }
-
-    /** Custodian consent (escrow.custodians.NAME.trust-anchor, escrow.custodian.max-activation-ttl). */
-    @Produces
-    @Singleton
-    @jakarta.enterprise.inject.Typed(ActivationRegistry.class)
-    ActivationRegistry activations(EscrowSettings settings, WarrantService warrants, KeyRegistry keys, Database db,
-                                   MeterRegistry meters) {
-        TrustAnchors anchors = configuredCustodianAnchors(settings);
-        watchRevocation("custodian", "escrow.custodians", anchors, meters);
-        if (anchors.isEmpty() && settings.hsmMode() == EscrowSettings.HsmMode.EMBEDDED) {
-            // Development: demo custodian CAs and signers next to the demo authorities, so that the
-            // demo can show the consent step when consent is required.
-            anchors = DemoAuthorities.ensure(settings.dataDir(),
-                    settings.custodians().stream().map(io.escrow.hsm.TokenConfig::custodianId).toList(), LOG::info);
-        }
-        java.time.Duration maxTtl = config("escrow.custodian.max-activation-ttl").map(java.time.Duration::parse)
-                .orElse(java.time.Duration.ofHours(24));
-        java.time.Duration lockWait = config("escrow.custodian.activation-lock-wait").map(java.time.Duration::parse)
-                .orElse(java.time.Duration.ofSeconds(10));
-        return new ActivationRegistry(settings.custodians(), anchors, warrants, keys, db, Clock.systemUTC(), maxTtl, lockWait);
-    }
-
-    void closeActivations(@Disposes ActivationRegistry registry) {
-        registry.close();
     }
 
     /**
@@ -383,7 +268,7 @@ public class EscrowRuntime {
     /** C2SP checkpoint origin unless escrow.audit.origin names the deployment. */
     static final String DEFAULT_ORIGIN = "lawful-access-escrow/audit/v1";
 
-    private static java.util.Optional<String> config(String key) {
+    static java.util.Optional<String> config(String key) {
         return ConfigProvider.getConfig().getOptionalValue(key, String.class).map(String::strip).filter(v -> !v.isEmpty());
     }
 
