@@ -149,6 +149,17 @@ class EmbeddedServiceSystemTest {
                 "the first service still stores deposits");
     }
 
+    /** A latency benchmark against a service that injects none is refused, so its figures are never mislabelled. */
+    @Test
+    @Order(2)
+    void loadWithTokenLatency_againstAServiceWithout_isRefusedBeforeAnyLoad() throws Exception {
+        var load = ServiceProcess.escrowctl(dataDir, "load", "--target", "localhost:" + service.grpcPort, "--token-latency", "2ms",
+                "--recovery", "0", "--seconds", "1");
+        assertEquals(2, load.exit(), load.output());
+        assertTrue(load.output().contains("delays each in-token ECDH by 0 µs, not 2000 µs: start it with "
+                + "ESCROW_EMBEDDED_TOKEN_LATENCY=2ms"), load.output());
+    }
+
     @Test
     @Order(2)
     void unknownKeyId_isNotFound() {

@@ -86,13 +86,14 @@ final class LoadCommand implements Callable<Integer> {
                 || !scale.equals(scale.stream().sorted().distinct().toList()))) {
             throw CliException.usage("--scale takes ascending deposit counts of at least 1, and --recovery at least 1");
         }
+        java.time.Duration latency = tokenLatency == null ? null : TimeArgs.tokenLatency(tokenLatency);
         String[] hp = target.split(":");
         ManagedChannel channel = ManagedChannelBuilder.forAddress(hp[0], Integer.parseInt(hp[1])).usePlaintext()
                 .maxInboundMessageSize(4 << 20).build();
         try {
             EscrowKey key = EscrowServiceGrpc.newBlockingStub(channel).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
-            if (tokenLatency != null) {
-                requireTokenLatency(channel, TimeArgs.tokenLatency(tokenLatency));
+            if (latency != null) {
+                requireTokenLatency(channel, latency);
             }
             // The fill seals its own seeded pool, so it goes before this one is sealed.
             if (fill != null) {

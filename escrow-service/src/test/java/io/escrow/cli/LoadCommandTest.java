@@ -14,4 +14,11 @@ class LoadCommandTest {
         assertEquals(2, EscrowCtl.execute("load", "--target", "localhost:1", "--scale", "0,1000"));
         assertEquals(2, EscrowCtl.execute("load", "--target", "localhost:1", "--scale", "1000", "--recovery", "0"));
     }
+
+    @Test
+    void tokenLatency_malformed_isAUsageError() {
+        for (String bad : new String[] {"2", "2s", "-1ms", "fast"}) {
+            assertEquals(2, EscrowCtl.execute("load", "--target", "localhost:1", "--token-latency", bad), bad);
+        }
+    }
 }
