@@ -2,7 +2,6 @@ package io.escrow.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +18,7 @@ final class CnpgSchema {
     record Result(boolean valid, String output) {}
 
     static Result check(JsonNode cluster) throws Exception {
-        installOnce();
+        NpmPackages.installOnce(DIR, "@kubernetes-models/cloudnative-pg");
         Process p = new ProcessBuilder("node", DIR.resolve("validate-cluster.mjs").toString()).redirectErrorStream(true).start();
         p.getOutputStream().write(cluster.toString().getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
@@ -29,17 +28,5 @@ final class CnpgSchema {
             throw new AssertionError("the CloudNativePG schema check did not finish: " + out);
         }
         return new Result(p.exitValue() == 0 && out.strip().equals("valid"), out.strip());
-    }
-
-    /** npm ci from the committed lock file, unless the pinned package is already there (.ci/run installs it). */
-    private static synchronized void installOnce() throws Exception {
-        if (Files.isDirectory(DIR.resolve("node_modules/@kubernetes-models/cloudnative-pg"))) {
-            return;
-        }
-        Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError("npm ci in " + DIR + " failed (the npm registry is needed once): " + out);
-        }
     }
 }

@@ -1,7 +1,6 @@
 package io.escrow.system;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,7 @@ final class NodeExample {
 
     /** Its standard output (one JSON line); fails the test with everything it printed when it fails. */
     static String run(String... args) throws Exception {
-        installOnce();
+        NpmPackages.installOnce(DIR, "@hpke/core", "@grpc/grpc-js");
         List<String> cmd = new ArrayList<>(List.of("node", "deposit.mjs"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).directory(DIR.toFile()).redirectErrorStream(true).start();
@@ -26,17 +25,5 @@ final class NodeExample {
             throw new AssertionError("node deposit.mjs " + String.join(" ", args) + " failed: " + out);
         }
         return out.strip();
-    }
-
-    /** npm ci from the committed lock file, unless the packages are already there (.ci/run installs them). */
-    private static synchronized void installOnce() throws Exception {
-        if (Files.isDirectory(DIR.resolve("node_modules/@hpke/core")) && Files.isDirectory(DIR.resolve("node_modules/@grpc/grpc-js"))) {
-            return;
-        }
-        Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError("npm ci in " + DIR + " failed (the npm registry is needed once): " + out);
-        }
     }
 }
