@@ -21,7 +21,8 @@ import java.util.function.IntConsumer;
  * measures, at each, the five figures that must not grow with the data: DepositStream rate,
  * unary Deposit p99, the recovery rate of a subject with 10,000 records, GetInclusionProof p99
  * over the whole log, and the rate of a full {@code audit verify}. Prints one row per level and,
- * at the end, each figure at the last level as a ratio of the first.
+ * at the end, each figure at the last level as a ratio of the first. Each level is measured
+ * after one round that is printed but not counted.
  */
 final class ScaleLoad {
     /** One level's figures. */
@@ -53,11 +54,13 @@ final class ScaleLoad {
         List<Row> rows = new ArrayList<>();
         for (long level : levels) {
             new FillLoad(channel, key, fillState).run(level);
-            if (rows.isEmpty()) {
-                // This process and a fresh service run interpreted code at first: one round not counted.
-                System.out.printf("scale: warming up at %,d deposits (not counted) ...%n", level);
-                measure(pool, run + "-w", deposit, recoveryRecords);
-            }
+            // Every level gets one round that is not counted, so each is measured in the same state:
+            // at the first, this process and a fresh service still run interpreted code; after a long
+            // fill, the caches hold the newest rows and the fill's dirty pages are still being written.
+            System.out.printf("scale: warming up at %,d deposits (not counted) ...%n", level);
+            Row warmUp = measure(pool, run + "-w" + level, deposit, recoveryRecords);
+            System.out.println(header());
+            System.out.println(line(warmUp) + "  (warm-up, not counted)");
             System.out.printf("scale: measuring at %,d deposits filled ...%n", level);
             rows.add(measure(pool, run + "-s" + level, deposit, recoveryRecords));
             System.out.println(header());
