@@ -75,7 +75,7 @@ class RecoverySlowReaderGrpcTest {
         Warrant w = Warrants.fileApproved(warrants, Warrants.spec(Warrants.recipient(), 100, 300, RECORDS, subject));
 
         // A client with a small receive window that reads nothing for 15 s, then everything.
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);
+        int port = io.escrow.testing.GrpcTestPort.actual();
         ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("localhost", port).usePlaintext()
                 .flowControlWindow(16 * 1024).build();
         AtomicInteger received = new AtomicInteger();

@@ -52,7 +52,7 @@ class AuditStreamStalledReadersGrpcTest {
     @Test
     void streamAudit_followersThatStopReading_leaveTheDatabaseToOthers_andAreCapped() throws Exception {
         fillLog(12_000); // more than a stalled stream's buffers hold, so each one stalls mid-log
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);
+        int port = io.escrow.testing.GrpcTestPort.actual();
         ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("localhost", port).usePlaintext()
                 .flowControlWindow(16 * 1024).build();
         List<ClientCallStreamObserver<StreamAuditRequest>> calls = new ArrayList<>();

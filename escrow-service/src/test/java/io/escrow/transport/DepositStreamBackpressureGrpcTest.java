@@ -37,7 +37,7 @@ class DepositStreamBackpressureGrpcTest {
         EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         // A small receive window, so that unread receipts stop the server's writes soon: what the
         // test checks is that the server then stops taking requests, not how much HTTP/2 buffers.
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);
+        int port = io.escrow.testing.GrpcTestPort.actual();
         io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("localhost", port).usePlaintext()
                 .flowControlWindow(16 * 1024).build();
         try {
@@ -54,7 +54,7 @@ class DepositStreamBackpressureGrpcTest {
     @Test
     void depositStream_beyondTheCallersStreams_isResourceExhausted_untilOneCloses() throws Exception {
         EscrowKey key = escrow.getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.grpc.server.test-port", Integer.class);
+        int port = io.escrow.testing.GrpcTestPort.actual();
         java.util.List<io.grpc.ManagedChannel> channels = new java.util.ArrayList<>();
         try {
             java.util.List<ClientCall<DepositRequest, DepositReceipt>> open = new java.util.ArrayList<>();
