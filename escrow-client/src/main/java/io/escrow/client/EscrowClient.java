@@ -40,6 +40,7 @@ public final class EscrowClient implements AutoCloseable {
 
     private final ManagedChannel channel;
     private final ScheduledExecutorService timer;
+    private final ScheduledExecutorService keyRefresher;
     private final KeyCache keys;
     private final List<DepositLane> lanes = new ArrayList<>();
     private final Semaphore room;
@@ -58,17 +59,15 @@ public final class EscrowClient implements AutoCloseable {
         this.whenFull = whenFull;
         this.closeTimeout = closeTimeout;
         this.metrics = metrics;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "escrow-client-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "escrow-client-timer"));
+        // Its own thread: a key fetch can take up to its deadline, and the lanes' reconnect timers must not wait for it.
+        this.keyRefresher = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "escrow-client-keys"));
         this.keys = new KeyCache(EscrowServiceGrpc.newBlockingStub(channel), attested, clock, metrics, Duration.ofSeconds(10));
         EscrowServiceGrpc.EscrowServiceStub stub = EscrowServiceGrpc.newStub(channel);
         for (int i = 0; i < streams; i++) {
-            lanes.add(new DepositLane(stub, timer, retry, metrics, () -> timer.execute(keys::refreshQuietly)));
+            lanes.add(new DepositLane(stub, timer, retry, metrics, () -> keyRefresher.execute(keys::refreshQuietly)));
         }
-        timer.scheduleWithFixedDelay(keys::refreshQuietly, keyRefresh.toMillis(), keyRefresh.toMillis(), TimeUnit.MILLISECONDS);
+        keyRefresher.scheduleWithFixedDelay(keys::refreshQuietly, keyRefresh.toMillis(), keyRefresh.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public static EscrowClientBuilder builder() {
@@ -154,6 +153,7 @@ public final class EscrowClient implements AutoCloseable {
             lanes.forEach(l -> l.abandon("the client closed after " + closeTimeout.toSeconds() + " s with deposits unacknowledged"));
         }
         timer.shutdownNow();
+        keyRefresher.shutdownNow();
         channel.shutdown();
         try {
             if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -163,6 +163,12 @@ public final class EscrowClient implements AutoCloseable {
             channel.shutdownNow();
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 
     private boolean admit(CompletableFuture<Receipt> future) {
