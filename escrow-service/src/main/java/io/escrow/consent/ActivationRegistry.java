@@ -1,18 +1,14 @@
 package io.escrow.consent;
 
 import io.escrow.audit.AuditWriter;
-import io.escrow.cms.CmsSignatureVerifier;
 import io.escrow.cms.TrustAnchors;
-import io.escrow.cms.VerifiedSignature;
 import io.escrow.error.AccessDeniedException;
 import io.escrow.error.EscrowException;
-import io.escrow.error.InvalidArgumentException;
 import io.escrow.hsm.TokenConfig;
 import io.escrow.keys.KeyRegistry;
 import io.escrow.recovery.CustodianAccess;
 import io.escrow.storage.Database;
 import io.escrow.threshold.KeyRecord;
-import io.escrow.warrant.Warrant;
 import io.escrow.warrant.WarrantService;
 import io.escrow.warrant.WarrantState;
 import java.time.Clock;
@@ -32,6 +28,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Custodian consent: a share is usable only while its custodian has activated it for one
  * warrant, for a bounded time and number of decapsulations.
+ *
+ * <p>{@link ActivationChecks} decides whether a request may be granted at all; this registry
+ * keeps the live activations, their token sessions and their audit leaves.
  *
  * <p>The custodian's credential (token PIN) is used once, to log in, and wiped: the login session
  * ({@link ConsentSessions}) is what the activation holds.
@@ -74,13 +73,12 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
     private record Ended(Activation view, String actor) {}
 
     private final Map<String, TokenConfig> custodians = new LinkedHashMap<>();
-    private final TrustAnchors anchors;
+    private final ActivationChecks checks;
     private final WarrantService warrants;
     private final KeyRegistry keys;
     private final ActivationRecords records;
     private final AuditWriter audit;
     private final Clock clock;
-    private final Duration maxTtl;
     private final ConsentSessions sessions;
     /** "custodian\0warrant" -> live activation. Guarded by this. */
     private final Map<String, Live> live = new LinkedHashMap<>();
@@ -95,13 +93,12 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
     public ActivationRegistry(List<TokenConfig> custodianTokens, TrustAnchors anchors, WarrantService warrants, KeyRegistry keys,
                               Database db, Clock clock, Duration maxTtl, Duration lockWait) {
         custodianTokens.forEach(c -> custodians.put(c.custodianId(), c));
-        this.anchors = anchors;
         this.warrants = warrants;
         this.keys = keys;
         this.records = new ActivationRecords(db);
+        this.checks = new ActivationChecks(custodians, anchors, warrants, records, clock, maxTtl);
         this.audit = new AuditWriter(db, clock);
         this.clock = clock;
-        this.maxTtl = maxTtl;
         this.sessions = new ConsentSessions(custodians.keySet(), keys, lockWait);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "activation-expiry");
@@ -141,45 +138,7 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
 
     private Activation grant(String caller, boolean development, Request r) {
         expireDue();
-        TokenConfig token = custodians.get(r.custodianId());
-        if (token == null) {
-            throw new InvalidArgumentException("custodian_id", "'" + r.custodianId() + "' is not a configured custodian "
-                    + custodians.keySet());
-        }
-        if (!development && !caller.equals(r.custodianId())) {
-            throw new AccessDeniedException("caller " + caller + " may not activate the share of " + r.custodianId());
-        }
-        if (!anchors.names().contains(r.custodianId())) {
-            throw new InvalidArgumentException("custodian_id", "'" + r.custodianId() + "' has no trust anchor configured "
-                    + "(escrow.custodians." + r.custodianId() + ".trust-anchor)");
-        }
-        Warrant w = warrants.get(r.warrantId());
-        // Consent is given to a warrant the authorities have fully approved, never in advance.
-        if (warrants.state(w) != WarrantState.ACTIVE) {
-            throw new ActivationRejectedException(EscrowException.Category.FAILED_PRECONDITION,
-                    "cannot activate: " + w.whyNotActive(clock.instant(), warrants.policy()));
-        }
-        if (r.ttl() == null || r.ttl().isNegative() || r.ttl().isZero()) {
-            throw new InvalidArgumentException("ttl", "is required and must be positive");
-        }
-        if (r.ttl().compareTo(maxTtl) > 0) {
-            throw new InvalidArgumentException("ttl", "is longer than the allowed " + maxTtl);
-        }
-        if (r.maxUses() < 1 || r.maxUses() > MAX_USES) {
-            throw new InvalidArgumentException("max_uses", "must be 1.." + MAX_USES);
-        }
-        if (r.credential() == null || r.credential().length == 0) {
-            throw new InvalidArgumentException("credential", "is required");
-        }
-        Instant now = clock.instant();
-        VerifiedSignature sig = CmsSignatureVerifier.verify(r.cms(), w.signedBytes(),
-                anchors.only(r.custodianId()), w.filedAt(), now);
-        byte[] cmsHash = ActivationRecords.sha256(r.cms());
-        if (records.alreadyUsed(cmsHash)) {
-            throw ActivationRecords.replay();
-        }
-        Instant notAfter = Instant.ofEpochSecond(w.spec().notAfter());
-        Instant expires = now.plus(r.ttl()).isAfter(notAfter) ? notAfter : now.plus(r.ttl());
+        ActivationChecks.Checked c = checks.check(caller, development, r);
         String key = r.custodianId() + '\0' + r.warrantId();
         try (ConsentSessions.Held held = sessions.lock(r.custodianId())) {
             synchronized (this) {
@@ -188,11 +147,11 @@ public final class ActivationRegistry implements CustodianAccess, AutoCloseable 
                             + " already has a live activation for warrant " + r.warrantId() + "; deactivate it first");
                 }
             }
-            ConsentSessions.Session s = sessions.openOrVerify(held, token, r.credential(), now);
-            Live a = new Live(r.custodianId(), r.warrantId(), expires, (int) r.maxUses());
+            ConsentSessions.Session s = sessions.openOrVerify(held, c.token(), r.credential(), c.checkedAt());
+            Live a = new Live(r.custodianId(), r.warrantId(), c.expiresAt(), (int) r.maxUses());
             try {
-                records.record(caller, new ActivationRecords.Granted(a.custodianId, a.warrantId, sig.signer(), cmsHash,
-                        a.expiresAt, a.usesLeft), now);
+                records.record(caller, new ActivationRecords.Granted(a.custodianId, a.warrantId, c.signature().signer(), c.cmsHash(),
+                        a.expiresAt, a.usesLeft), c.checkedAt());
             } catch (RuntimeException e) {
                 sessions.discard(held, s);
                 throw e;
