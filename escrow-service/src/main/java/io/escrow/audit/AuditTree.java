@@ -180,7 +180,7 @@ public final class AuditTree {
         if (index < 0 || index >= treeSize) {
             throw new OutOfRangeException("index", "leaf " + index + " is not in a tree of size " + treeSize);
         }
-        return db.inTransaction("computing an inclusion proof", c -> MerkleTree.inclusionProof(new DbNodes(c), index, treeSize));
+        return withPrefetchedNodes("computing an inclusion proof", nodes -> MerkleTree.inclusionProof(nodes, index, treeSize));
     }
 
     /**
@@ -195,15 +195,7 @@ public final class AuditTree {
                 throw new OutOfRangeException("index", "leaf " + index + " is not in a tree of size " + treeSize);
             }
         }
-        java.util.Set<Long> needed = new java.util.HashSet<>();
-        NodeSource recording = (level, index) -> {
-            needed.add(DbNodes.key(level, index));
-            return new byte[MerkleHash.SIZE];
-        };
-        indexes.forEach(i -> MerkleTree.inclusionProof(recording, i, treeSize));
-        return db.inTransaction("computing inclusion proofs", c -> {
-            DbNodes nodes = new DbNodes(c);
-            nodes.prefetch(needed);
+        return withPrefetchedNodes("computing inclusion proofs", nodes -> {
             List<List<byte[]>> out = new ArrayList<>(indexes.size());
             for (long i : indexes) {
                 out.add(MerkleTree.inclusionProof(nodes, i, treeSize));
@@ -217,13 +209,32 @@ public final class AuditTree {
         if (first < 0 || first > second) {
             throw new OutOfRangeException("first", "is larger than second (" + first + " > " + second + ")");
         }
-        return db.inTransaction("computing a consistency proof", c -> MerkleTree.consistencyProof(new DbNodes(c), first, second));
+        return withPrefetchedNodes("computing a consistency proof", nodes -> MerkleTree.consistencyProof(nodes, first, second));
     }
 
     /** The root of any size the tree covers (for tests and tools). */
     public byte[] root(long size) {
         ensureBuilt("tree_size", size);
-        return db.inTransaction("computing a root", c -> MerkleTree.root(new DbNodes(c), size));
+        return withPrefetchedNodes("computing a root", nodes -> MerkleTree.root(nodes, size));
+    }
+
+    /**
+     * Runs a proof or root computation in one transaction, with every tile it reads fetched in one
+     * query instead of one query per tile (about ten at 50 million leaves). The Merkle algorithms
+     * choose the nodes they read from sizes and indexes alone, never from hash values, so a dry
+     * run over zero hashes finds them all.
+     */
+    private <T> T withPrefetchedNodes(String what, java.util.function.Function<NodeSource, T> computation) {
+        java.util.Set<Long> needed = new java.util.HashSet<>();
+        computation.apply((level, index) -> {
+            needed.add(DbNodes.key(level, index));
+            return new byte[MerkleHash.SIZE];
+        });
+        return db.inTransaction(what, c -> {
+            DbNodes nodes = new DbNodes(c);
+            nodes.prefetch(needed);
+            return computation.apply(nodes);
+        });
     }
 
     private long ensureBuilt(String field, long size) {
