@@ -1,6 +1,7 @@
 package io.escrow.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -284,7 +285,8 @@ class EscrowClientSystemTest {
     /**
      * The service gone for longer than the retry policy allows: the waiting deposit fails as
      * UNAVAILABLE with its outcome unknown, and once the service is back a re-deposit under the
-     * same provider_record_id gets a receipt. Runs last: it kills the service.
+     * same provider_record_id gets a receipt, also from a client created while the service was
+     * down (which waits for the key under its policy). Runs last: it kills the service.
      */
     @Test
     @Order(7)
@@ -302,9 +304,32 @@ class EscrowClientSystemTest {
             assertTrue(gone.outcomeUnknown() && gone.getMessage().contains("the retry policy gives up after 2 s"), gone.getMessage());
             assertTrue(System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(2), "failed only once the policy gave up");
         }
-        service = ServiceProcess.restart(service, dataDir.resolve("service-3.log"));
-        try (EscrowClient client = client().build()) {
-            assertEquals("sdk-gone-1", deposit(client, new SecureRandom(), "sdk-gone-1").get(60, TimeUnit.SECONDS).providerRecordId());
+        // A new client while the service is down has no key yet. With REJECT it fails at once;
+        // with BLOCK it waits for the service under its retry policy: in vain for 1 s, then
+        // (with 2 minutes) until the service is back, and deposits.
+        try (EscrowClient client = client().retry(new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(1)))
+                .build()) {
+            long start = System.nanoTime();
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> deposit(client, new SecureRandom(), "sdk-gone-1").get(10, TimeUnit.SECONDS));
+            DepositException noKey = (DepositException) e.getCause();
+            assertEquals(DepositException.Reason.UNAVAILABLE, noKey.reason(), noKey.toString());
+            assertTrue(!noKey.outcomeUnknown() && noKey.getMessage().contains("no escrow key could be fetched"), noKey.getMessage());
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(700), "waited for the service before giving up");
+        }
+        try (EscrowClient client = client().maxInFlight(8, EscrowClient.WhenFull.REJECT).build()) {
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> deposit(client, new SecureRandom(), "sdk-gone-1").get(10, TimeUnit.SECONDS));
+            assertEquals(DepositException.Reason.UNAVAILABLE, ((DepositException) e.getCause()).reason(), e.getCause().toString());
+        }
+        try (EscrowClient client = client().retry(new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMinutes(2)))
+                .build()) {
+            CompletableFuture<CompletableFuture<Receipt>> waiting = CompletableFuture.supplyAsync(
+                    () -> deposit(client, new SecureRandom(), "sdk-gone-1"));
+            Thread.sleep(1_500);
+            assertFalse(waiting.isDone(), "the deposit waits for the key instead of failing");
+            service = ServiceProcess.restart(service, dataDir.resolve("service-3.log"));
+            assertEquals("sdk-gone-1", waiting.get(60, TimeUnit.SECONDS).get(60, TimeUnit.SECONDS).providerRecordId());
         }
     }
 

@@ -38,15 +38,28 @@ public final class DepositException extends RuntimeException {
 
     private final Reason reason;
     private final Status.Code status;
+    private final String detail;
+    private final boolean neverSent;
 
     public DepositException(Reason reason, String message) {
         this(reason, null, message, null);
     }
 
     public DepositException(Reason reason, Status.Code status, String message, Throwable cause) {
+        this(reason, status, message, cause, false);
+    }
+
+    private DepositException(Reason reason, Status.Code status, String message, Throwable cause, boolean neverSent) {
         super(reason + ": " + message, cause);
         this.reason = reason;
         this.status = status;
+        this.detail = message;
+        this.neverSent = neverSent;
+    }
+
+    /** The same failure, for a deposit that failed before it was sent (its fate is known: not deposited). */
+    DepositException beforeSending() {
+        return neverSent ? this : new DepositException(reason, status, detail, getCause(), true);
     }
 
     public Reason reason() {
@@ -58,8 +71,11 @@ public final class DepositException extends RuntimeException {
         return Optional.ofNullable(status);
     }
 
-    /** True when the service may have committed the deposit: re-deposit with the same provider_record_id to learn its receipt. */
+    /**
+     * True when the service may have committed the deposit: re-deposit with the same
+     * provider_record_id to learn its receipt. False for a deposit that failed before it was sent.
+     */
     public boolean outcomeUnknown() {
-        return reason == Reason.UNAVAILABLE || reason == Reason.CLOSED;
+        return !neverSent && (reason == Reason.UNAVAILABLE || reason == Reason.CLOSED);
     }
 }

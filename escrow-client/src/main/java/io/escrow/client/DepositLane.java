@@ -213,7 +213,7 @@ final class DepositLane {
                     // Whatever ended the last stream, the outcome of these deposits is unknown.
                     failure = new DepositException(DepositException.Reason.UNAVAILABLE, status.getCode(), "no receipt for "
                             + Duration.ofNanos(now - outageSince).toSeconds() + " s (the retry policy gives up after "
-                            + retry.giveUpAfter().toSeconds() + " s); the last stream ended " + status.getCode()
+                            + retry.giveUpText() + "); the last stream ended " + status.getCode()
                             + (status.getDescription() == null ? "" : " " + status.getDescription()), status.getCause());
                 } else {
                     metrics.reconnecting(status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription()), resent);

@@ -47,6 +47,7 @@ public final class EscrowClient implements AutoCloseable {
     private final int maxInFlight;
     private final WhenFull whenFull;
     private final Duration closeTimeout;
+    private final RetryPolicy retry;
     private final ClientMetrics metrics;
     private final AtomicInteger next = new AtomicInteger();
     private volatile boolean closed;
@@ -58,6 +59,7 @@ public final class EscrowClient implements AutoCloseable {
         this.room = new Semaphore(maxInFlight);
         this.whenFull = whenFull;
         this.closeTimeout = closeTimeout;
+        this.retry = retry;
         this.metrics = metrics;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "escrow-client-timer"));
         // Its own thread: a key fetch can take up to its deadline, and the lanes' reconnect timers must not wait for it.
@@ -79,7 +81,8 @@ public final class EscrowClient implements AutoCloseable {
      * seconds, as the HPKE aad binds them). The array is zeroed once sealed, and on every refusal.
      * Re-depositing with the same {@code providerRecordId} and the same bytes is always safe: the
      * service answers with the original receipt. With {@link WhenFull#BLOCK} this waits while
-     * {@code maxInFlight} deposits are unacknowledged.
+     * {@code maxInFlight} deposits are unacknowledged and, until the first key is fetched, while
+     * the service cannot be reached (at most the retry policy's give-up time).
      */
     public CompletableFuture<Receipt> deposit(String subjectId, Instant coversFrom, Instant coversUntil, byte[] sessionKey,
                                               String providerRecordId) {
@@ -92,7 +95,9 @@ public final class EscrowClient implements AutoCloseable {
                 throw new DepositException(DepositException.Reason.CLOSED, "the client is closed");
             }
             checkArguments(subjectId, coversFrom, coversUntil, sessionKey, providerRecordId);
-            KeyCache.TrustedKey key = keys.current();
+            // BLOCK callers accept waiting, so they also wait out a service that is down before the
+            // first key is fetched (a restart of both sides at once); REJECT callers never wait.
+            KeyCache.TrustedKey key = whenFull == WhenFull.BLOCK ? keys.awaitCurrent(retry, () -> closed) : keys.current();
             DepositSealer.Sealed sealed;
             try {
                 sealed = DepositSealer.seal(key.keyId(), key.publicKey(), subjectId, coversFrom.getEpochSecond(),
@@ -106,8 +111,7 @@ public final class EscrowClient implements AutoCloseable {
                     .setCoversUntil(Timestamp.newBuilder().setSeconds(coversUntil.getEpochSecond()))
                     .setEnc(ByteString.copyFrom(sealed.enc())).setCiphertext(ByteString.copyFrom(sealed.ciphertext())).build();
         } catch (DepositException e) {
-            metrics.failed(e.reason());
-            future.completeExceptionally(e);
+            failNow(future, e.beforeSending());
             return future;
         } finally {
             if (sessionKey != null) {

@@ -6,8 +6,10 @@ import io.escrow.proto.v1.GetEscrowKeyRequest;
 import io.grpc.StatusRuntimeException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * The key new deposits are sealed to: the service's current key, served only once at least t of
@@ -57,6 +59,36 @@ final class KeyCache {
                 throw untrusted;
             }
             return current;
+        }
+    }
+
+    /**
+     * The key to seal to, waiting while the service cannot be reached, with the retry policy's
+     * backoff and for at most its give-up time, as the lanes wait for receipts. Only an unreachable
+     * service is waited for: an untrusted key, a refusal or a closed client fail at once.
+     */
+    TrustedKey awaitCurrent(RetryPolicy retry, BooleanSupplier closed) {
+        long deadline = System.nanoTime() + retry.giveUpAfter().toNanos();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return current();
+            } catch (DepositException e) {
+                if (e.reason() != DepositException.Reason.UNAVAILABLE || closed.getAsBoolean()) {
+                    throw e;
+                }
+                long wait = retry.backoff(attempt, ThreadLocalRandom.current().nextDouble()).toNanos();
+                if (System.nanoTime() + wait > deadline) {
+                    throw new DepositException(DepositException.Reason.UNAVAILABLE, e.status().orElse(null),
+                            "no escrow key could be fetched before the retry policy gave up (" + retry.giveUpText()
+                                    + "); nothing was sent. Last: " + e.getMessage(), e);
+                }
+                try {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new DepositException(DepositException.Reason.UNAVAILABLE, "interrupted while waiting for the escrow key");
+                }
+            }
         }
     }
 

@@ -30,6 +30,11 @@ public record RetryPolicy(Duration initialBackoff, Duration maxBackoff, Duration
         return new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofMinutes(2));
     }
 
+    /** The give-up time as messages print it: whole seconds when it is whole seconds, else milliseconds. */
+    String giveUpText() {
+        return giveUpAfter.toMillis() % 1000 == 0 ? giveUpAfter.toSeconds() + " s" : giveUpAfter.toMillis() + " ms";
+    }
+
     /** The wait before reconnect attempt {@code attempt} (1 for the first), with up to 25% jitter. */
     Duration backoff(int attempt, double jitter) {
         long base = initialBackoff.toMillis() << Math.min(Math.max(attempt - 1, 0), 20);

@@ -1,6 +1,7 @@
 package io.escrow.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +31,9 @@ class EscrowClientDepositTest {
             closedPort = s.getLocalPort();
         }
         client = EscrowClient.builder().target("127.0.0.1:" + closedPort).plaintext()
-                .pinCustodian("c1", AttestedKeysTest.issue("custodian-ca", null, true).cert()).build();
+                .pinCustodian("c1", AttestedKeysTest.issue("custodian-ca", null, true).cert())
+                .retry(new RetryPolicy(java.time.Duration.ofMillis(20), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(300)))
+                .build();
     }
 
     @AfterEach
@@ -68,19 +71,22 @@ class EscrowClientDepositTest {
     }
 
     @Test
-    void deposit_withNoServiceToFetchTheKeyFrom_failsAsUnavailable_andWipesTheSessionKey() throws Exception {
+    void deposit_withNoServiceToFetchTheKeyFrom_failsAsUnavailableOnceThePolicyGivesUp_andWipesTheSessionKey() throws Exception {
         byte[] key = new byte[32];
         java.util.Arrays.fill(key, (byte) 7);
         DepositException e = failure(client.deposit("s", FROM, UNTIL, key, "r1"));
         assertEquals(DepositException.Reason.UNAVAILABLE, e.reason(), e.getMessage());
-        assertTrue(e.getMessage().contains("fetching the escrow key"), e.getMessage());
-        assertTrue(e.outcomeUnknown());
+        assertTrue(e.getMessage().contains("no escrow key could be fetched before the retry policy gave up (300 ms)")
+                && e.getMessage().contains("fetching the escrow key"), e.getMessage());
+        assertFalse(e.outcomeUnknown(), "nothing was sent");
         assertTrue(java.util.Arrays.equals(new byte[32], key));
     }
 
     @Test
     void deposit_afterClose_failsAsClosed() throws Exception {
         client.close();
-        assertEquals(DepositException.Reason.CLOSED, failure(client.deposit("s", FROM, UNTIL, new byte[32], "r1")).reason());
+        DepositException e = failure(client.deposit("s", FROM, UNTIL, new byte[32], "r1"));
+        assertEquals(DepositException.Reason.CLOSED, e.reason());
+        assertFalse(e.outcomeUnknown(), "never sent, so not deposited");
     }
 }
