@@ -220,7 +220,7 @@ public final class AuditTree {
 
     /**
      * Runs a proof or root computation in one transaction, with every tile it reads fetched in one
-     * query instead of one query per tile (about ten at 50 million leaves). The Merkle algorithms
+     * query instead of one query per tile (seven for a proof at 50 million leaves). The Merkle algorithms
      * choose the nodes they read from sizes and indexes alone, never from hash values, so a dry
      * run over zero hashes finds them all.
      */
