@@ -297,8 +297,8 @@ class CustodianAgentsSystemTest {
         String subject = "killed-" + UUID.randomUUID() + "@example.org";
         EscrowKey key = EscrowServiceGrpc.newBlockingStub(viaA).getEscrowKey(GetEscrowKeyRequest.getDefaultInstance());
         var deposit = EscrowServiceGrpc.newBlockingStub(viaB);
-        // Enough pages (of RecoveryService.AGENT_PAGE) that the kill lands while pages remain.
-        int n = 8 * io.escrow.recovery.RecoveryService.AGENT_PAGE;
+        // Enough pages (of RecoveryService.PAGE) that the kill lands while pages remain.
+        int n = 8 * io.escrow.recovery.RecoveryService.PAGE;
         for (int i = 0; i < n; i++) {
             deposit.deposit(sealed(key, subject));
         }

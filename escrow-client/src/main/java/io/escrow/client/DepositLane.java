@@ -202,6 +202,7 @@ final class DepositLane {
                 return;
             }
             if (Failures.retryable(status)) {
+                String ended = status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
                 int resent = unacked.size();
                 requeueUnacked();
                 long now = System.nanoTime();
@@ -213,10 +214,9 @@ final class DepositLane {
                     // Whatever ended the last stream, the outcome of these deposits is unknown.
                     failure = new DepositException(DepositException.Reason.UNAVAILABLE, status.getCode(), "no receipt for "
                             + Duration.ofNanos(now - outageSince).toSeconds() + " s (the retry policy gives up after "
-                            + retry.giveUpText() + "); the last stream ended " + status.getCode()
-                            + (status.getDescription() == null ? "" : " " + status.getDescription()), status.getCause());
+                            + retry.giveUpText() + "); the last stream ended " + ended, status.getCause());
                 } else {
-                    metrics.reconnecting(status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription()), resent);
+                    metrics.reconnecting(ended, resent);
                     scheduleReconnect();
                 }
             } else if (status.getDescription() != null && status.getDescription().startsWith("request ") && !unacked.isEmpty()) {

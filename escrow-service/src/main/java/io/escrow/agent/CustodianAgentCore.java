@@ -66,7 +66,10 @@ public final class CustodianAgentCore implements AutoCloseable {
         this(custodianId, token, authorities, policy, custodianAnchor, log, attestation, journalFile, clock, 1);
     }
 
-    /** @param sessions token sessions a page's ECDHs use at once (1..64; see {@link PageDeriver}) */
+    /** The most token sessions an agent's page uses at once (see {@link PageDeriver}). */
+    public static final int MAX_SESSIONS = PageDeriver.MAX_SESSIONS;
+
+    /** @param sessions token sessions a page's ECDHs use at once (1..{@link #MAX_SESSIONS}) */
     public CustodianAgentCore(String custodianId, ShareToken token, TrustAnchors authorities, WarrantPolicy policy,
                               TrustAnchors custodianAnchor, LogEvidence log, java.util.Optional<KeyAttestor.Signer> attestation,
                               Path journalFile, Clock clock, int sessions) {

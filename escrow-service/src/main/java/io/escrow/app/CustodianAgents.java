@@ -103,7 +103,7 @@ public final class CustodianAgents implements AutoCloseable {
             custodianCas = DemoAuthorities.ensure(settings.dataDir(), ids, LOG::info);
             for (TokenConfig token : settings.custodians()) {
                 AgentServer server = startEmbedded(settings, token, authorities, custodianCas, warrants, embeddedLog.get(), started,
-                        Math.min(sessions.of(token.custodianId()), 64), latency);
+                        Math.min(sessions.of(token.custodianId()), CustodianAgentCore.MAX_SESSIONS), latency);
                 links.add(new GrpcAgentLink(token.custodianId(), "127.0.0.1:" + server.port(), Optional.empty(), timeout, meters));
             }
             LOG.warnf("DEVELOPMENT MODE: custodian agents run inside this process on loopback (%s), with the PIN files "

@@ -48,14 +48,14 @@ import java.util.concurrent.Executors;
 
 /**
  * The agents phase of {@code escrowctl bench}: the same t tokens as the direct measurement, each
- * behind its own custodian agent on loopback gRPC, asked for pages of RecoveryService.AGENT_PAGE partials with full
+ * behind its own custodian agent on loopback gRPC, asked for pages of RecoveryService.PAGE partials with full
  * evidence (warrant approvals checked at consent; per record, deposit and release leaves proven
  * in a signed checkpoint; counts journaled and forced to disk), the next page asked for while the
  * current one is combined, as the service does. Throwaway PKI, warrant and log, made here.
  */
 final class AgentBench {
     /** The page the service asks agents for. */
-    static final int PAGE = io.escrow.recovery.RecoveryService.AGENT_PAGE;
+    static final int PAGE = io.escrow.recovery.RecoveryService.PAGE;
 
     private AgentBench() {}
 

@@ -92,7 +92,8 @@ final class CustodianCommand implements Runnable {
         @Option(names = "--state", description = "directory of the agent's journal (default: ./custodian-agent-<id>)")
         Path state;
 
-        @Option(names = "--sessions", defaultValue = "1", description = "token sessions a page of partials uses at once, 1..64: "
+        @Option(names = "--sessions", defaultValue = "1", description = "token sessions a page of partials uses at once, 1.."
+                + CustodianAgentCore.MAX_SESSIONS + ": "
                 + "raise it for a network HSM, which answers each ECDH after a round trip but serves sessions in parallel "
                 + "(default: ${DEFAULT-VALUE})")
         int sessions;
@@ -195,8 +196,8 @@ final class CustodianCommand implements Runnable {
             } catch (java.io.IOException e) {
                 throw new ConfigurationException("--log-key: cannot read " + logKey + ": " + e.getMessage());
             }
-            if (sessions < 1 || sessions > 64) {
-                throw CliException.usage("--sessions must be 1..64, got " + sessions);
+            if (sessions < 1 || sessions > CustodianAgentCore.MAX_SESSIONS) {
+                throw CliException.usage("--sessions must be 1.." + CustodianAgentCore.MAX_SESSIONS + ", got " + sessions);
             }
             PinSource pin = pinFile != null ? PinSource.file(pinFile) : PinSource.env(pinEnv);
             Pkcs11ShareToken token = Pkcs11ShareToken.open(new TokenConfig(custodianId, library,

@@ -52,8 +52,6 @@ public final class RecoveryService {
      * about 1,430/s; in-service tokens with escrowctl load: 64 → 1,366/s, 256 → 1,502/s).
      */
     public static final int PAGE = 256;
-    /** The page asked of custodian agents: the same page. */
-    public static final int AGENT_PAGE = PAGE;
 
     private final Database db;
     private final WarrantService warrants;
@@ -87,8 +85,7 @@ public final class RecoveryService {
         this.keys = keys;
         this.decryptor = decryptor;
         this.custodians = custodians;
-        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log, quorum,
-                PAGE);
+        this.pages = new PagePreparer(db, warrants, keys, custodians, subjects, tree, log, quorum, PAGE);
         this.meters = meters;
         this.audit = new AuditWriter(db, clock);
         this.opener = new PageOpener(new RecordOpener(decryptor, keys, custodians, meters), parallelRecords);
