@@ -3,6 +3,7 @@ package io.escrow.transport;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.escrow.audit.AuditReader;
+import io.escrow.audit.LeafStream;
 import io.escrow.audit.AuditTree;
 import io.escrow.proto.v1.AuditEvent;
 import io.escrow.proto.v1.AuditServiceGrpc;
@@ -73,7 +74,15 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     void metrics() {
         Gauge.builder("escrow.audit.stream.subscribers", subscribers, AtomicInteger::get)
                 .description("Open StreamAudit calls").register(meters);
+        Gauge.builder("escrow.audit.stream.scans", reader, r -> r.get().openScans())
+                .description("StreamAudit calls reading the log by sequential scan").register(meters);
     }
+
+    /**
+     * How long a stream read by sequential scan waits for its client before it gives the scan
+     * back and goes on by index: a scan holds one of the pool's connections.
+     */
+    static final java.time.Duration SCAN_PATIENCE = java.time.Duration.ofSeconds(2);
 
     /** How long ListTreeHeads waits for a client that reads nothing before it ends the stream. */
     static final java.time.Duration SLOW_READER = java.time.Duration.ofSeconds(60);
@@ -124,13 +133,19 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
     }
 
     private void stream(long from, boolean follow, FlowControl<AuditEvent> flow) throws InterruptedException {
-        long next = from;
+        try (LeafStream leaves = reader.get().stream(from)) {
+            stream(leaves, follow, flow);
+        }
+    }
+
+    private void stream(LeafStream leaves, boolean follow, FlowControl<AuditEvent> flow) throws InterruptedException {
+        long next = leaves.next();
         List<AuditReader.Row> page = new java.util.ArrayList<>(PAGE_ROWS);
-        while (flow.awaitReady(SLOW_READER)) {
+        while (awaitReady(flow, leaves)) {
             page.clear();
-            long read = reader.get().forEach(next, PAGE_ROWS, page::add);
+            long read = leaves.read(PAGE_ROWS, page::add);
             for (AuditReader.Row r : page) {
-                if (!flow.awaitReady(SLOW_READER)) {
+                if (!awaitReady(flow, leaves)) {
                     return;
                 }
                 flow.send(AuditEvent.newBuilder().setIndex(r.index()).setTime(ProtoTime.of(r.time())).setType(r.type())
@@ -151,6 +166,18 @@ public class AuditGrpcService extends AuditServiceGrpc.AuditServiceImplBase {
                 }
             }
         }
+    }
+
+    /**
+     * Waits for the client as {@link FlowControl#awaitReady(java.time.Duration)} does, but first
+     * gives back the pass's sequential scan, with its connection and snapshot, if the client has
+     * not been ready for {@link #SCAN_PATIENCE}.
+     */
+    private static boolean awaitReady(FlowControl<AuditEvent> flow, LeafStream leaves) throws InterruptedException {
+        if (leaves.scanning() && !flow.readyWithin(SCAN_PATIENCE)) {
+            leaves.releaseScan();
+        }
+        return flow.awaitReady(SLOW_READER);
     }
 
     @Override

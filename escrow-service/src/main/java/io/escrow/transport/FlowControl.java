@@ -63,17 +63,25 @@ final class FlowControl<T> {
      * streams served on a shared worker thread.
      */
     boolean awaitReady(java.time.Duration max) throws InterruptedException {
+        if (!readyWithin(max)) {
+            throw new SlowReaderException(max);
+        }
+        return !cancelled;
+    }
+
+    /** True once the client can take more, or has gone away, within {@code max}; false if it has not. */
+    boolean readyWithin(java.time.Duration max) throws InterruptedException {
         long deadline = System.nanoTime() + max.toNanos();
         synchronized (lock) {
             while (!cancelled && !call.isReady()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new SlowReaderException(max);
+                    return false;
                 }
                 lock.wait(Math.max(1, Math.min(1000, left / 1_000_000)));
             }
         }
-        return !cancelled;
+        return true;
     }
 
     boolean cancelled() {
