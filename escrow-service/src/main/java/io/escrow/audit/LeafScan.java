@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The log's leaves from one index on, read by one sequential scan of each deposits partition and
@@ -30,7 +33,9 @@ import java.util.PriorityQueue;
  */
 final class LeafScan implements AutoCloseable {
     /** Rows fetched from the server per round trip of each cursor. */
-    static final int FETCH_ROWS = 1024;
+    static final int FETCH_ROWS = 2048;
+    /** Batches each cursor reads ahead of the merge: a few MB a cursor at most. */
+    static final int READ_AHEAD_BATCHES = 4;
 
     private final Connection c;
     private final SubjectHasher subjects;
@@ -40,6 +45,8 @@ final class LeafScan implements AutoCloseable {
     /** Rows read but not yet next, by index; at one index a stored leaf comes before a deposit row. */
     private final PriorityQueue<Candidate> pending = new PriorityQueue<>(
             Comparator.comparingLong((Candidate k) -> k.row.index()).thenComparing(k -> !k.stored));
+    private final Thread reader;
+    private volatile boolean closing;
     private long next;
 
     private record Candidate(AuditReader.Row row, boolean stored) {}
@@ -78,6 +85,10 @@ final class LeafScan implements AutoCloseable {
             partitions.add(new Source(c, "select " + StoredDeposit.COLUMNS + " from \"" + name.replace("\"", "\"\"")
                     + "\" d where d.audit_index >= ?", from, false));
         }
+        // The connection is the read-ahead thread's alone from here until close() has joined it.
+        reader = new Thread(this::readAhead, "audit-leaf-scan");
+        reader.setDaemon(true);
+        reader.start();
     }
 
     /** The index the next {@link #take} returns. */
@@ -148,6 +159,20 @@ final class LeafScan implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
+        closing = true;
+        LockSupport.unpark(reader);
+        boolean interrupted = false;
+        // The connection may not be touched while the read-ahead thread is in a fetch.
+        while (reader.isAlive()) {
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         try {
             for (Source s : partitions) {
                 s.close();
@@ -162,11 +187,51 @@ final class LeafScan implements AutoCloseable {
         }
     }
 
-    /** One server-side cursor (fetched {@link #FETCH_ROWS} rows at a time). */
+    /**
+     * Reads every cursor ahead of the merge on a thread of its own, a few batches each, so the
+     * database's production of rows, their decoding and the leaves' hashing overlap the merge and
+     * the caller's sending. Measured at 51.0 M deposits, reading and merging on one thread gave
+     * 109,129 leaves/s, with the server idle waiting for the next fetch.
+     */
+    private void readAhead() {
+        List<Source> all = new ArrayList<>(partitions);
+        all.add(stored);
+        try {
+            while (!closing && !all.stream().allMatch(s -> s.endRead)) {
+                boolean read = false;
+                for (Source s : all) {
+                    if (!s.endRead && s.batches.remainingCapacity() > 0) {
+                        s.batches.add(s.readBatch());
+                        s.ended = s.endRead;
+                        read = true;
+                    }
+                }
+                if (!read) {
+                    LockSupport.parkNanos(this, 1_000_000);
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            for (Source s : all) {
+                s.failure = e;
+                s.ended = true;
+            }
+        }
+    }
+
+    /** One server-side cursor, read {@link #FETCH_ROWS} rows at a time by the read-ahead thread. */
     private final class Source {
         private final PreparedStatement ps;
         private final ResultSet rs;
         private final boolean isStored;
+        /** Batches read ahead. */
+        private final ArrayBlockingQueue<List<Candidate>> batches = new ArrayBlockingQueue<>(READ_AHEAD_BATCHES);
+        /** Set after the last batch is queued, or after {@link #failure}. */
+        private volatile boolean ended;
+        private volatile Exception failure;
+        /** Read-ahead thread only: the cursor has no more rows. */
+        private boolean endRead;
+        /** Merge thread only. */
+        private java.util.Iterator<Candidate> current = java.util.Collections.emptyIterator();
         private long last = -1;
         private boolean done;
 
@@ -182,22 +247,55 @@ final class LeafScan implements AutoCloseable {
             return done || last >= index;
         }
 
+        /** Read-ahead thread: the next batch of rows; a short one is the last. */
+        List<Candidate> readBatch() throws SQLException {
+            List<Candidate> batch = new ArrayList<>(FETCH_ROWS);
+            while (batch.size() < FETCH_ROWS && rs.next()) {
+                AuditReader.Row row;
+                if (isStored) {
+                    row = new AuditReader.Row(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
+                            rs.getBytes(5));
+                } else {
+                    StoredDeposit d = StoredDeposit.read(rs, 1);
+                    row = new AuditReader.Row(d.auditIndex(), d.depositedAt(), AuditLeaves.DEPOSIT, d.provider(), d.leaf(subjects));
+                }
+                batch.add(new Candidate(row, isStored));
+            }
+            endRead = batch.size() < FETCH_ROWS;
+            return batch;
+        }
+
+        /** Merge thread: the next row of this cursor, or null at its end. */
         Candidate fetch() throws SQLException {
-            if (!rs.next()) {
-                done = true;
-                return null;
+            while (!current.hasNext()) {
+                Exception failed = failure;
+                if (failed != null) {
+                    done = true;
+                    throw failed instanceof SQLException se ? se : new SQLException(failed.getMessage(), failed);
+                }
+                // Read before the queue: once set, every batch is already in it.
+                boolean last = ended;
+                List<Candidate> batch;
+                try {
+                    batch = batches.poll(10, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while reading the log", e);
+                }
+                if (batch == null) {
+                    if (last) {
+                        done = true;
+                        return null;
+                    }
+                    continue;
+                }
+                LockSupport.unpark(reader);
+                current = batch.iterator();
             }
-            AuditReader.Row row;
-            if (isStored) {
-                row = new AuditReader.Row(rs.getLong(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4),
-                        rs.getBytes(5));
-            } else {
-                StoredDeposit d = StoredDeposit.read(rs, 1);
-                row = new AuditReader.Row(d.auditIndex(), d.depositedAt(), AuditLeaves.DEPOSIT, d.provider(), d.leaf(subjects));
-            }
-            // Partition rows come nearly in order; remembering the highest seen keeps the choice of cursor simple.
-            last = Math.max(last, row.index());
-            return new Candidate(row, isStored);
+            Candidate next = current.next();
+            // Partition rows come nearly in order; the highest index seen picks the cursor to read next.
+            last = Math.max(last, next.row.index());
+            return next;
         }
 
         void close() throws SQLException {

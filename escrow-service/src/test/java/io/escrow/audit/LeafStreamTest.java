@@ -177,6 +177,23 @@ class LeafStreamTest {
     }
 
     @Test
+    void read_whenTheScansConnectionIsCut_goesOnByIndexWithoutLosingARow() throws Exception {
+        List<AuditReader.Row> expected = byIndex(0, Long.MAX_VALUE);
+        AuditReader reader = new AuditReader(db, ALWAYS);
+        try (LeafStream s = reader.stream(0)) {
+            List<AuditReader.Row> got = new ArrayList<>();
+            s.read(1_000, got::add);
+            assertEquals(1, OldSchemas.count(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                    + "where (query like '%from audit_log where idx >= $1 order by idx' or query like '%from \"deposits_%') "
+                    + "and pid <> pg_backend_pid()"));
+            got.addAll(readAll(s, 4096));
+            assertSameRows(expected, got);
+            assertFalse(s.scanning(), "the scan ended with its connection");
+            assertEquals(0, reader.openScans());
+        }
+    }
+
+    @Test
     void read_whenTheConsumerRefusesARow_offersItAgain() throws Exception {
         try (LeafStream s = new AuditReader(db, ALWAYS).stream(0)) {
             List<AuditReader.Row> got = new ArrayList<>();
